@@ -1,0 +1,116 @@
+"""The ``shezhire`` command: validate | build | serve | query | export."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from shezhire.config import Settings
+from shezhire.errors import ShezhireError
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, object] = {}
+    for name in ("root", "store_path", "host", "port"):
+        value = getattr(args, name, None)
+        if value is not None:
+            overrides[name] = value
+    return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from shezhire.pipeline.build import validate_inputs
+
+    summary = validate_inputs(_settings(args))
+    print(summary.describe())
+    return 0
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    from shezhire.pipeline.build import build
+
+    summary = build(_settings(args))
+    print(summary.describe())
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from shezhire.http.server import run
+
+    run(_settings(args))
+    return 0
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    from shezhire.pipeline.store import open_read_only, query_to_bytes
+
+    settings = _settings(args)
+    text = Path(args.file).read_text(encoding="utf-8") if args.file else args.query
+    if not text:
+        raise ShezhireError("give a query or --file")
+    with open_read_only(settings.store) as store:
+        sys.stdout.buffer.write(query_to_bytes(store, text, args.format))
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from shezhire.network.cli import export
+
+    return export(_settings(args), args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shezhire", description=__doc__)
+    parser.add_argument("--root", type=Path, help="project root (ontology/, shapes/, data/ttl/)")
+    parser.add_argument("--store", dest="store_path", type=Path, help="store directory")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("validate", help="parse strictly and validate with SHACL; publish nothing")
+    sub.add_parser("build", help="validate, materialize and publish the store")
+
+    serve = sub.add_parser("serve", help="build if stale, then serve SPARQL over HTTP")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--store", dest="store_path", type=Path)
+
+    query = sub.add_parser("query", help="run a SPARQL query against the built store")
+    query.add_argument("query", nargs="?")
+    query.add_argument("--file", help="read the query from a .rq file")
+    query.add_argument("--format", default="tsv", help="json | xml | csv | tsv | ttl | nt")
+
+    export = sub.add_parser("export", help="write the person network (see shezhire.network)")
+    export.add_argument("--format", default="graphml", choices=["graphml", "gexf", "csv", "json"])
+    export.add_argument("--output", "-o", type=Path, help="file to write; default stdout")
+    export.add_argument("--source", action="append", help="keep ties cited to this publication IRI")
+    export.add_argument("--min-certainty", choices=["certain", "probable", "possible", "uncertain"])
+    export.add_argument("--kind", choices=["kin", "social"], help="keep only kin or social ties")
+    export.add_argument("--since", help="keep ties dated on or after (YYYY[-MM[-DD]])")
+    export.add_argument("--until", help="keep ties dated on or before (YYYY[-MM[-DD]])")
+    export.add_argument("--institutions", action="store_true", help="add institutions and places")
+    return parser
+
+
+COMMANDS = {
+    "validate": _cmd_validate,
+    "build": _cmd_build,
+    "serve": _cmd_serve,
+    "query": _cmd_query,
+    "export": _cmd_export,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ShezhireError as error:
+        print(f"shezhire {args.command}: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

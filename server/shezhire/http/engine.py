@@ -1,0 +1,239 @@
+"""The query core: run SPARQL with limits in killable worker processes; return bytes or a stream.
+
+This is the one place that evaluates queries for the HTTP service (``/sparql``, ``/id/...``,
+``/void``, and the routes other teams add). Use it from any coroutine::
+
+    outcome = await engine.run(Job(query, ResultsFormat.JSON, GraphFormat.TURTLE, None, None,
+                                    settings.max_result_rows, None), timeout_s=5)
+    outcome.status, outcome.content_type, outcome.body   # small results
+    async for chunk in outcome.stream: ...                # large ones (outcome.body is None)
+
+or ``await engine.run_bytes(...)`` for the whole body. A query past its time limit gets its
+worker killed (SIGKILL frees the CPU at once) and replaced; the caller gets a 503 outcome. The
+workers each hold an in-memory copy of the store loaded from an N-Quads dump.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import pickle
+import socket
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from shezhire.http import wire
+
+log = logging.getLogger("shezhire.http.engine")
+
+TEXT = "text/plain; charset=utf-8"
+# How long a new worker may take to load the store before the engine gives up on it.
+WORKER_START_TIMEOUT_S = 120.0
+
+
+@dataclass
+class Outcome:
+    """What a query produced: a status, a content type, and either a body or a stream."""
+
+    status: int
+    content_type: str
+    body: bytes | None
+    stream: AsyncIterator[bytes] | None = None
+
+    async def read_all(self) -> bytes:
+        if self.body is not None:
+            return self.body
+        assert self.stream is not None
+        return b"".join([chunk async for chunk in self.stream])
+
+
+def problem(status: int, message: str) -> Outcome:
+    return Outcome(status, TEXT, message.encode() + b"\n")
+
+
+class Worker:
+    """One worker process and the parent's end of its socket."""
+
+    __slots__ = ("process", "reader", "writer")
+
+    def __init__(
+        self,
+        process: asyncio.subprocess.Process,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> None:
+        self.process = process
+        self.reader = reader
+        self.writer = writer
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    async def read_frame(self) -> tuple[int, bytes]:
+        head = await self.reader.readexactly(wire.FRAME_HEAD.size)
+        length, kind = wire.FRAME_HEAD.unpack(head)
+        return kind, (await self.reader.readexactly(length) if length else b"")
+
+
+class QueryEngine:
+    """A pool of long-lived worker processes; see the module docstring."""
+
+    def __init__(self, dump_path: Path, workers: int) -> None:
+        self.dump_path = dump_path
+        self.size = workers
+        self._idle: asyncio.Queue[Worker] = asyncio.Queue()
+        self._all: set[Worker] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+        self.killed = 0  # workers killed for running past their limit (for /health)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await asyncio.gather(*(self._spawn() for _ in range(self.size)))
+
+    async def close(self) -> None:
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        for worker in list(self._all):
+            await self._kill(worker)
+
+    @property
+    def pids(self) -> list[int]:
+        return sorted(w.pid for w in self._all)
+
+    async def _spawn(self) -> None:
+        parent, child = socket.socketpair()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "shezhire.http.worker", str(child.fileno()),
+                str(self.dump_path), pass_fds=(child.fileno(),), stdin=asyncio.subprocess.DEVNULL,
+            )
+        finally:
+            child.close()
+        reader, writer = await asyncio.open_unix_connection(sock=parent, limit=2**20)
+        worker = Worker(process, reader, writer)
+        self._all.add(worker)
+        try:
+            async with asyncio.timeout(WORKER_START_TIMEOUT_S):
+                kind, _ = await worker.read_frame()
+            if kind != wire.READY:
+                raise RuntimeError(f"worker sent frame kind {kind} before READY")
+        except BaseException:
+            await self._kill(worker)
+            raise
+        if self._closed:
+            await self._kill(worker)
+            return
+        self._idle.put_nowait(worker)
+
+    def _respawn_later(self) -> None:
+        if self._closed:
+            return
+        task = asyncio.get_running_loop().create_task(self._spawn())
+        self._tasks.add(task)
+        task.add_done_callback(self._spawned)
+
+    def _spawned(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("could not start a query worker: %s", task.exception())
+            self._respawn_later()
+
+    async def _kill(self, worker: Worker) -> None:
+        self._all.discard(worker)
+        with contextlib.suppress(ProcessLookupError):
+            worker.process.kill()
+        worker.writer.close()
+        with contextlib.suppress(Exception):
+            await worker.process.wait()
+
+    def _discard(self, worker: Worker) -> None:
+        """Kill a worker whose state is unknown (timed out, client gone) and replace it."""
+        self._all.discard(worker)
+        with contextlib.suppress(ProcessLookupError):
+            worker.process.kill()
+        worker.writer.close()
+        task = asyncio.get_running_loop().create_task(self._reap(worker))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        self._respawn_later()
+
+    @staticmethod
+    async def _reap(worker: Worker) -> None:
+        with contextlib.suppress(Exception):
+            await worker.process.wait()
+
+    # --- queries ------------------------------------------------------------------------------
+
+    async def run(self, job: wire.Job, timeout_s: float) -> Outcome:
+        """Evaluate ``job``; never raises for anything the query does (errors are outcomes)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_s
+        try:
+            worker = self._idle.get_nowait()
+        except asyncio.QueueEmpty:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    worker = await self._idle.get()
+            except TimeoutError:
+                return problem(
+                    503,
+                    f"The server is busy: no query worker became free within {timeout_s:g} s.",
+                )
+        payload = pickle.dumps(tuple(job), protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            async with asyncio.timeout_at(deadline):
+                worker.writer.write(wire.REQUEST_HEAD.pack(len(payload)) + payload)
+                kind, frame = await worker.read_frame()
+        except TimeoutError:
+            self._discard(worker)
+            self.killed += 1
+            return problem(
+                503,
+                f"Query stopped: it ran past its time limit of {timeout_s:g} s. "
+                "Narrow it, add a LIMIT, or ask for a longer timeout (up to the server's limit).",
+            )
+        except (asyncio.IncompleteReadError, ConnectionError, OSError):
+            self._discard(worker)
+            return problem(503, "Query stopped: its worker process died (out of memory?).")
+        except BaseException:  # cancelled: the client went away
+            self._discard(worker)
+            raise
+        if kind == wire.COMPLETE:
+            self._idle.put_nowait(worker)
+            status, ctype, body = wire.parse_status_payload(frame)
+            return Outcome(status, ctype, body)
+        status, ctype, first = wire.parse_status_payload(frame)
+        return Outcome(status, ctype, None, self._stream(worker, first, deadline))
+
+    async def _stream(self, worker: Worker, first: bytes, deadline: float) -> AsyncIterator[bytes]:
+        finished = False
+        try:
+            yield first
+            while True:
+                async with asyncio.timeout_at(deadline):
+                    kind, frame = await worker.read_frame()
+                if kind == wire.END:
+                    finished = True
+                    break
+                yield frame
+        finally:
+            if finished:
+                self._idle.put_nowait(worker)
+            else:  # timed out mid-stream, or the client went away: the worker is mid-result
+                self._discard(worker)
+
+    async def run_bytes(self, job: wire.Job, timeout_s: float) -> tuple[int, str, bytes]:
+        """Like :meth:`run` but gathers a streamed body (for small results and internal use)."""
+        outcome = await self.run(job, timeout_s)
+        try:
+            body = await outcome.read_all()
+        except TimeoutError:
+            return 503, TEXT, b"Query stopped: it ran past its time limit.\n"
+        return outcome.status, outcome.content_type, body

@@ -1,0 +1,128 @@
+"""HTTP content negotiation with q-values (RFC 9110 section 12.5.1).
+
+``choose(accept, offers)`` picks the offer the client prefers most; ties go to the server's order
+(its first offer is its default). A range's quality comes from the most specific range that
+matches an offer; ``q=0`` excludes. Parsed Accept headers are cached: clients repeat them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import TypeVar
+
+from shezhire.http.formats import (
+    GRAPH_ALIASES,
+    GRAPH_MEDIA,
+    RESULTS_ALIASES,
+    RESULTS_MEDIA,
+    GraphFormat,
+    ResultsFormat,
+)
+
+T = TypeVar("T")
+
+# (type, subtype, q) triples; specificity: 2 = exact, 1 = type/*, 0 = */*
+AcceptRange = tuple[str, str, float]
+
+
+@lru_cache(maxsize=512)
+def parse_accept(header: str) -> tuple[AcceptRange, ...]:
+    """Parse an Accept header into (type, subtype, q); malformed ranges are skipped."""
+    ranges: list[AcceptRange] = []
+    for part in header.split(","):
+        fields = part.split(";")
+        media = fields[0].strip().lower()
+        if not media:
+            continue
+        if "/" in media:
+            main, _, sub = media.partition("/")
+        elif media == "*":
+            main, sub = "*", "*"
+        else:
+            continue
+        q = 1.0
+        for param in fields[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = min(max(float(value.strip()), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0
+        ranges.append((main.strip(), sub.strip(), q))
+    return tuple(ranges)
+
+
+def quality(ranges: Sequence[AcceptRange], media_type: str) -> float:
+    """The quality the client gives ``media_type`` (0.0 when it does not accept it)."""
+    main, _, sub = media_type.partition("/")
+    best_specificity = -1
+    best_q = 0.0
+    for r_main, r_sub, q in ranges:
+        if r_main == main and r_sub == sub:
+            specificity = 2
+        elif r_main == main and r_sub == "*":
+            specificity = 1
+        elif r_main == "*" and r_sub == "*":
+            specificity = 0
+        else:
+            continue
+        if specificity > best_specificity:
+            best_specificity, best_q = specificity, q
+    return best_q
+
+
+def choose(header: str | None, offers: Sequence[tuple[str, T]]) -> T | None:
+    """The offer (media type, value) the client prefers, or None when it accepts none."""
+    if not header or not header.strip():
+        return offers[0][1]
+    ranges = parse_accept(header)
+    if not ranges:
+        return offers[0][1]
+    best: T | None = None
+    best_q = 0.0
+    for media_type, value in offers:
+        q = quality(ranges, media_type)
+        if q > best_q:
+            best, best_q = value, q
+    return best
+
+
+_RESULTS_OFFERS: list[tuple[str, ResultsFormat]] = [
+    *((m.media_type, f) for f, m in RESULTS_MEDIA.items()),
+    *RESULTS_ALIASES.items(),
+]
+_GRAPH_OFFERS: list[tuple[str, GraphFormat]] = [
+    *((m.media_type, f) for f, m in GRAPH_MEDIA.items()),
+    *GRAPH_ALIASES.items(),
+]
+_RESULTS_BY_NAME: dict[str, ResultsFormat] = {
+    **{n: f for f, m in RESULTS_MEDIA.items() for n in (*m.names, m.media_type)},
+    **RESULTS_ALIASES,
+}
+_GRAPH_BY_NAME: dict[str, GraphFormat] = {
+    **{n: f for f, m in GRAPH_MEDIA.items() for n in (*m.names, m.media_type)},
+    **GRAPH_ALIASES,
+}
+
+
+@lru_cache(maxsize=512)
+def negotiate_query(
+    accept: str | None, format_param: str | None = None
+) -> tuple[ResultsFormat | None, GraphFormat | None]:
+    """Formats for (SELECT/ASK, CONSTRUCT/DESCRIBE) results; None where nothing is acceptable.
+
+    A ``format`` parameter (a short name such as ``json``/``ttl`` or a media type) wins over
+    the Accept header, as browsers cannot set headers from a link.
+    """
+    if format_param:
+        name = format_param.strip().lower()
+        return _RESULTS_BY_NAME.get(name), _GRAPH_BY_NAME.get(name)
+    return choose(accept, _RESULTS_OFFERS), choose(accept, _GRAPH_OFFERS)
+
+
+def supported_media_types() -> str:
+    """A human-readable list for 406 messages."""
+    results = ", ".join(m.media_type for m in RESULTS_MEDIA.values())
+    graphs = ", ".join(m.media_type for m in GRAPH_MEDIA.values())
+    return f"SELECT/ASK: {results}; CONSTRUCT/DESCRIBE: {graphs}"

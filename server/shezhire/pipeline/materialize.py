@@ -1,0 +1,154 @@
+"""Materialize what generic clients query without our vocabulary, into graph/inferred.
+
+Each rule is one SPARQL update, named, so the build can report what each one added:
+schema:Person/foaf:Person on persons, superclass types, schema:name, a direct edge for every
+tie (schema:relatedTo for kin, schema:knows for social ties, plus schema:parent/children/
+sibling/spouse where the kin type implies it), shz:participant from participations,
+shz:contradicts between conflicting claims, and xsd:date bounds of every EDTF date.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from shezhire.config import INFERRED_GRAPH
+from shezhire.errors import ValidationProblem
+from shezhire.pipeline.dates import edtf_bounds
+
+SHZ = "https://w3id.org/shezhire/ontology#"
+_PREFIXES = f"""
+PREFIX shz: <{SHZ}>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX schema: <https://schema.org/>
+PREFIX foaf: <http://xmlns.com/foaf/0.1/>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+"""
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    update: str
+
+
+def _rule(name: str, template: str) -> Rule:
+    body = template.replace("{G}", f"<{INFERRED_GRAPH}>")
+    return Rule(name, _PREFIXES + body)
+
+
+RULES: list[Rule] = [
+    # Types first: every later rule may rely on superclass types of shz classes.
+    _rule(
+        "superclass types",
+        """INSERT { GRAPH {G} { ?x a ?super } } WHERE {
+             ?x a ?class . FILTER(STRSTARTS(STR(?class), STR(shz:)))
+             ?class rdfs:subClassOf+ ?super . FILTER(isIRI(?super))
+             FILTER NOT EXISTS { ?x a ?super } }""",
+    ),
+    _rule(
+        "schema:name on persons",
+        """INSERT { GRAPH {G} { ?p schema:name ?label } } WHERE {
+             ?p a shz:Person ; rdfs:label ?label . FILTER(LANGMATCHES(LANG(?label), "en")) }""",
+    ),
+    _rule(
+        "schema:relatedTo for kin ties",
+        """INSERT { GRAPH {G} { ?a schema:relatedTo ?b . ?b schema:relatedTo ?a . ?t shz:tieType ?k } }
+           WHERE { ?t a shz:KinTie ; shz:tieSubject ?a ; shz:tieObject ?b ; shz:kinType ?k }""",
+    ),
+    _rule(
+        "schema:knows for social ties",
+        """INSERT { GRAPH {G} { ?a schema:knows ?b . ?b schema:knows ?a . ?t shz:tieType ?k } }
+           WHERE { ?t a shz:SocialTie ; shz:tieSubject ?a ; shz:tieObject ?b ;
+                   shz:socialTieType ?k }""",
+    ),
+    _rule(
+        "schema:parent and schema:children",
+        """INSERT { GRAPH {G} { ?child schema:parent ?parent . ?parent schema:children ?child } }
+           WHERE { ?t a shz:KinTie ; shz:tieSubject ?a ; shz:tieObject ?b ; shz:kinType ?k .
+                   ?k shz:impliesSchemaRelation ?rel . FILTER(?rel IN ("parent", "child"))
+                   BIND(IF(?rel = "parent", ?a, ?b) AS ?parent)
+                   BIND(IF(?rel = "parent", ?b, ?a) AS ?child) }""",
+    ),
+    _rule(
+        "schema:sibling and schema:spouse",
+        """INSERT { GRAPH {G} { ?a ?p ?b . ?b ?p ?a } }
+           WHERE { ?t a shz:KinTie ; shz:tieSubject ?a ; shz:tieObject ?b ; shz:kinType ?k .
+                   ?k shz:impliesSchemaRelation ?rel . FILTER(?rel IN ("sibling", "spouse"))
+                   BIND(IRI(CONCAT(STR(schema:), ?rel)) AS ?p) }""",
+    ),
+    _rule(
+        "shz:participant from participations",
+        """INSERT { GRAPH {G} { ?e shz:participant ?agent } }
+           WHERE { ?e shz:participation/shz:agent ?agent }""",
+    ),
+    _rule(
+        "shz:contradicts between conflicting claims",
+        """INSERT { GRAPH {G} { ?a shz:contradicts ?b } }
+           WHERE { ?c a shz:Contradiction ; shz:conflictingClaim ?a, ?b . FILTER(?a != ?b) }""",
+    ),
+]
+
+_DATE_PROPERTIES = (SHZ + "date", SHZ + "refPeriod")
+_XSD_DATE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
+
+
+def _date_bounds(store: ox.Store, graph_files: dict[str, Path]) -> list[ox.Quad]:
+    """xsd:date bounds of every EDTF value; a value with no calendar meaning is a violation."""
+    inferred = ox.NamedNode(INFERRED_GRAPH)
+    quads: list[ox.Quad] = []
+    problems: list[str] = []
+    for prop in _DATE_PROPERTIES:
+        for quad in store.quads_for_pattern(None, ox.NamedNode(prop), None):
+            if not isinstance(quad.object, ox.Literal):
+                continue
+            bounds = edtf_bounds(quad.object.value)
+            if bounds is None:
+                graph = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
+                problems.append(
+                    f"{graph_files.get(graph, graph)}: focus {quad.subject} | path <{prop}> | "
+                    f"shape dates.edtf_bounds | Violation: {quad.object.value!r} is no calendar date"
+                )
+                continue
+            earliest, latest = bounds
+            if earliest is not None:
+                quads.append(
+                    ox.Quad(
+                        quad.subject,
+                        ox.NamedNode(SHZ + "earliestDate"),
+                        ox.Literal(earliest.isoformat(), datatype=_XSD_DATE),
+                        inferred,
+                    )
+                )
+            if latest is not None:
+                quads.append(
+                    ox.Quad(
+                        quad.subject,
+                        ox.NamedNode(SHZ + "latestDate"),
+                        ox.Literal(latest.isoformat(), datatype=_XSD_DATE),
+                        inferred,
+                    )
+                )
+    if problems:
+        raise ValidationProblem(problems, None)
+    return quads
+
+
+def materialize(store: ox.Store, graph_files: dict[str, Path]) -> dict[str, int]:
+    """Apply every rule to the staging store; return how many quads each added."""
+    inferred = ox.NamedNode(INFERRED_GRAPH)
+
+    def size() -> int:
+        return sum(1 for _ in store.quads_for_pattern(None, None, None, inferred))
+
+    added: dict[str, int] = {}
+    for rule in RULES:
+        before = size()
+        store.update(rule.update)
+        added[rule.name] = size() - before
+    bounds = _date_bounds(store, graph_files)
+    store.extend(bounds)
+    added["EDTF date bounds"] = len(bounds)
+    return added

@@ -1,0 +1,64 @@
+"""Find the build's inputs and the named graph each one becomes."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from shezhire.config import GRAPH_BASE, Settings
+
+RDF_SUFFIXES = {".ttl": "turtle", ".trig": "trig", ".nt": "n-triples", ".nq": "n-quads"}
+
+
+class InputKind(str, Enum):
+    ONTOLOGY = "ontology"
+    SHAPES = "shapes"
+    DATA = "data"
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One RDF file of the build and the named graph it is loaded into."""
+
+    path: Path
+    kind: InputKind
+
+    @property
+    def graph_iri(self) -> str:
+        stem = self.path.name.split(".")[0]
+        if self.kind is InputKind.ONTOLOGY and stem == "shezhire":
+            return GRAPH_BASE + "ontology"
+        if self.kind is InputKind.SHAPES and stem == "shezhire":
+            return GRAPH_BASE + "shapes"
+        return GRAPH_BASE + stem
+
+
+def _rdf_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in RDF_SUFFIXES)
+
+
+def discover(settings: Settings) -> list[InputFile]:
+    """Every input in a stable order: ontology, shapes, then data."""
+    files = [InputFile(p, InputKind.ONTOLOGY) for p in _rdf_files(settings.ontology_dir)]
+    files += [InputFile(p, InputKind.SHAPES) for p in _rdf_files(settings.shapes_dir)]
+    files += [InputFile(p, InputKind.DATA) for p in _rdf_files(settings.data_dir)]
+    graphs: dict[str, Path] = {}
+    for item in files:
+        if item.graph_iri in graphs:
+            raise ValueError(f"{item.path} and {graphs[item.graph_iri]} map to one named graph")
+        graphs[item.graph_iri] = item.path
+    return files
+
+
+def inputs_digest(files: list[InputFile]) -> str:
+    """A content hash of all inputs (mtimes are useless after a git clone)."""
+    digest = hashlib.sha256()
+    for item in files:
+        digest.update(str(item.path.name).encode())
+        digest.update(item.kind.value.encode())
+        digest.update(item.path.read_bytes())
+    return digest.hexdigest()
