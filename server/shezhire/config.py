@@ -24,6 +24,7 @@ DEFAULT_QUERY_TIMEOUT_S = 30.0
 DEFAULT_MAX_BODY_BYTES = 1_000_000
 DEFAULT_MAX_QUERY_LENGTH = 100_000
 DEFAULT_MAX_RESULT_ROWS = 100_000
+DEFAULT_QUERY_WORKERS = 2
 
 
 class Settings(BaseSettings):
@@ -32,7 +33,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SHEZHIRE_", extra="ignore")
 
     root: Path = DEFAULT_ROOT
-    store_path: Path | None = Field(default=None, description="Built store; default <root>/var/store")
+    store_path: Path | None = Field(
+        default=None, description="Built store; default <root>/var/store"
+    )
     report_path: Path | None = Field(
         default=None, description="SHACL report on failure; default <root>/var/shacl-report.ttl"
     )
@@ -47,7 +50,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_query_length: int = DEFAULT_MAX_QUERY_LENGTH
     max_result_rows: int = DEFAULT_MAX_RESULT_ROWS
-    query_workers: int = Field(default=2, ge=1, description="Worker processes that run queries")
+    query_workers: int = Field(
+        default=DEFAULT_QUERY_WORKERS, ge=1, description="Worker processes that run queries"
+    )
+    access_log: bool = Field(default=False, description="Log every request (costs throughput)")
 
     write_token: str | None = Field(default=None, description="Writes are refused unless set")
     service_allowlist: list[str] = Field(

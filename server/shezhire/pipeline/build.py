@@ -38,8 +38,7 @@ _COUNT_QUERIES = {
     "places": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a shz:Place }",
     "publications": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a shz:Publication }",
     "observations": (
-        "SELECT (COUNT(DISTINCT ?x) AS ?n) "
-        "{ ?x a <http://purl.org/linked-data/cube#Observation> }"
+        "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a <http://purl.org/linked-data/cube#Observation> }"
     ),
     "quotes": "SELECT (COUNT(?q) AS ?n) { ?c <http://www.w3.org/ns/oa#exact> ?q }",
 }
@@ -63,8 +62,10 @@ class BuildSummary:
         if self.entities:
             lines.append("entities: " + ", ".join(f"{k} {v}" for k, v in self.entities.items()))
         if self.published is not None:
-            lines.append(f"published {self.quads + sum(self.materialized.values())} quads "
-                         f"to {self.published}")
+            lines.append(
+                f"published {self.quads + sum(self.materialized.values())} quads "
+                f"to {self.published}"
+            )
         return "\n".join(lines)
 
 
@@ -72,7 +73,9 @@ def _shapes_graph(store: ox.Store, items: list[InputFile]) -> rdflib.Graph:
     shapes = rdflib.Graph()
     for item in items:
         if item.kind is InputKind.SHAPES:
-            data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(item.graph_iri))
+            data = store.dump(
+                format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(item.graph_iri)
+            )
             shapes.parse(data=data or b"", format="nt")
     return shapes
 

@@ -55,7 +55,8 @@ RULES: list[Rule] = [
     ),
     _rule(
         "schema:relatedTo for kin ties",
-        """INSERT { GRAPH {G} { ?a schema:relatedTo ?b . ?b schema:relatedTo ?a . ?t shz:tieType ?k } }
+        """INSERT { GRAPH {G} {
+             ?a schema:relatedTo ?b . ?b schema:relatedTo ?a . ?t shz:tieType ?k } }
            WHERE { ?t a shz:KinTie ; shz:tieSubject ?a ; shz:tieObject ?b ; shz:kinType ?k }""",
     ),
     _rule(
@@ -109,7 +110,8 @@ def _date_bounds(store: ox.Store, graph_files: dict[str, Path]) -> list[ox.Quad]
                 graph = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
                 problems.append(
                     f"{graph_files.get(graph, graph)}: focus {quad.subject} | path <{prop}> | "
-                    f"shape dates.edtf_bounds | Violation: {quad.object.value!r} is no calendar date"
+                    "shape dates.edtf_bounds | "
+                    f"Violation: {quad.object.value!r} is no calendar date"
                 )
                 continue
             earliest, latest = bounds

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from shezhire.config import GRAPH_BASE, Settings
@@ -12,7 +12,7 @@ from shezhire.config import GRAPH_BASE, Settings
 RDF_SUFFIXES = {".ttl": "turtle", ".trig": "trig", ".nt": "n-triples", ".nq": "n-quads"}
 
 
-class InputKind(str, Enum):
+class InputKind(StrEnum):
     ONTOLOGY = "ontology"
     SHAPES = "shapes"
     DATA = "data"

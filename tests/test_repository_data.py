@@ -1,0 +1,133 @@
+"""The repository's own data: it builds, it is grounded, it is connected, it has no loose ends."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from shezhire.config import Settings
+from shezhire.pipeline.build import BuildSummary
+from shezhire.pipeline.store import open_read_only
+
+PREFIXES = """
+PREFIX shz: <https://w3id.org/shezhire/ontology#>
+PREFIX schema: <https://schema.org/>
+PREFIX owl: <http://www.w3.org/2002/07/owl#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX person: <https://w3id.org/shezhire/id/person/>
+"""
+
+
+def _select(settings: Settings, query: str) -> list[dict[str, str]]:
+    with open_read_only(settings.store) as store:
+        solutions = store.query(PREFIXES + query, use_default_graph_as_union=True)
+        assert isinstance(solutions, ox.QuerySolutions)
+        names = [v.value for v in solutions.variables]
+        return [
+            {n: row[n].value for n in names if row[n] is not None}  # type: ignore[union-attr]
+            for row in solutions
+        ]
+
+
+def test_build_publishes_every_kind_of_entity(built: tuple[Settings, BuildSummary]) -> None:
+    _settings, summary = built
+    for kind in (
+        "persons",
+        "kin ties",
+        "social ties",
+        "events",
+        "legal acts",
+        "archival items",
+        "archival references",
+        "institutions",
+        "places",
+        "quotes",
+        "observations",
+    ):
+        assert summary.entities[kind] > 0, kind
+
+
+def test_every_quote_is_verbatim_in_a_source(repo_root: Path, shared_dir: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(shared_dir / "tools" / "check_quotes.py"), "data"],
+        cwd=repo_root,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-3000:]
+    found, _of, total = result.stdout.strip().splitlines()[-1].split()[:3]
+    assert found == total
+
+
+KALMYK_CORE = [
+    "aduchi",
+    "mergen",
+    "petr-vasilievich-khomutnikov",
+    "vasilii-alekseevich-khomutnikov",
+    "ochki-kolpakovna-khomutnikova",
+    "viktor-vasilyevich-khomutnikov",
+    "tseden",
+    "sanji-kalyaev",
+    "harti-kanukov",
+    "tseren-dorzhi-nominkhanov",
+    "oka-ivanovich-gorodovikov",
+]
+
+
+def test_generic_traversal_connects_the_kalmyk_network(built_settings: Settings) -> None:
+    """schema:relatedTo and schema:knows alone (no Shezhire vocabulary) make one component."""
+    rows = _select(
+        built_settings,
+        "SELECT DISTINCT ?x WHERE { person:aduchi (schema:relatedTo|schema:knows)* ?x }",
+    )
+    reached = {r["x"].rsplit("/", 1)[-1] for r in rows}
+    missing = [slug for slug in KALMYK_CORE if slug not in reached]
+    assert not missing, f"not reachable from Aduchi: {missing}"
+
+
+def test_editorial_pseudonyms_are_never_linked_to_identities(built_settings: Settings) -> None:
+    rows = _select(
+        built_settings,
+        """SELECT ?p WHERE { ?p a shz:EditorialPseudonym .
+             { ?p owl:sameAs|schema:sameAs|schema:identifier ?x } UNION { ?x owl:sameAs ?p } }""",
+    )
+    assert rows == []
+
+
+def test_no_dangling_references(built_settings: Settings) -> None:
+    """Every entity IRI used as an object is described somewhere (has a type)."""
+    rows = _select(
+        built_settings,
+        """SELECT DISTINCT ?o WHERE { ?s ?p ?o . FILTER(isIRI(?o))
+             FILTER(STRSTARTS(STR(?o), "https://w3id.org/shezhire/id/")
+                 || STRSTARTS(STR(?o), "https://w3id.org/shezhire/vocab/"))
+             FILTER NOT EXISTS { ?o a ?type } }""",
+    )
+    assert rows == [], [r["o"] for r in rows][:20]
+
+
+def test_each_entity_is_described_by_one_file(built_settings: Settings) -> None:
+    """Ownership: an entity's English label comes from exactly one data file."""
+    rows = _select(
+        built_settings,
+        """SELECT ?x (COUNT(DISTINCT ?g) AS ?n) WHERE {
+             GRAPH ?g { ?x rdfs:label ?l . FILTER(LANGMATCHES(LANG(?l), "en")) } }
+           GROUP BY ?x HAVING (COUNT(DISTINCT ?g) > 1)""",
+    )
+    assert rows == [], rows[:20]
+
+
+@pytest.mark.parametrize("kind", ["shz:KinTie", "shz:SocialTie"])
+def test_every_tie_has_a_direct_generic_edge(built_settings: Settings, kind: str) -> None:
+    edge = "schema:relatedTo" if kind == "shz:KinTie" else "schema:knows"
+    rows = _select(
+        built_settings,
+        f"""SELECT ?t WHERE {{ ?t a {kind} ; shz:tieSubject ?a ; shz:tieObject ?b .
+              FILTER NOT EXISTS {{ ?a {edge} ?b . ?b {edge} ?a }} }}""",
+    )
+    assert rows == []
