@@ -89,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--since", help="keep ties dated on or after (YYYY[-MM[-DD]])")
     export.add_argument("--until", help="keep ties dated on or before (YYYY[-MM[-DD]])")
     export.add_argument("--institutions", action="store_true", help="add institutions and places")
+    export.add_argument("--endpoint", help="read from this SPARQL endpoint URL, not the store")
     return parser
 
 

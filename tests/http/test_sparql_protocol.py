@@ -9,9 +9,11 @@ import threading
 import httpx
 import pyoxigraph as ox
 import pytest
-from conftest import PERSON, PERSONS, TEST_GRAPH, TRICKY_LABEL
+import rdflib
+from http_support import ALLOWED_SERVICE, PERSON, PERSONS, TEST_GRAPH, TRICKY_LABEL
 
 from shezhire.config import Settings
+from shezhire.http.routers.queries import read_examples
 
 COUNT_PERSONS = (
     "SELECT (COUNT(?p) AS ?n) WHERE { ?p a <https://schema.org/Person> "
@@ -29,8 +31,15 @@ def bindings(response: httpx.Response) -> list[dict[str, dict[str, str]]]:
 @pytest.mark.parametrize("path", ["/sparql", "/query"])
 def test_get_query(client: httpx.Client, path: str) -> None:
     rows = bindings(client.get(path, params={"query": COUNT_PERSONS}))
-    assert rows == [{"n": {"type": "literal", "value": str(PERSONS),
-                           "datatype": "http://www.w3.org/2001/XMLSchema#integer"}}]
+    assert rows == [
+        {
+            "n": {
+                "type": "literal",
+                "value": str(PERSONS),
+                "datatype": "http://www.w3.org/2001/XMLSchema#integer",
+            }
+        }
+    ]
 
 
 def test_post_form(client: httpx.Client) -> None:
@@ -46,8 +55,12 @@ def test_post_direct(client: httpx.Client) -> None:
 
 
 def test_default_graph_is_union_of_named_graphs(client: httpx.Client) -> None:
-    rows = bindings(client.get("/sparql", params={"query": "SELECT (COUNT(DISTINCT ?g) AS ?n) "
-                                                  "WHERE { GRAPH ?g { ?s ?p ?o } }"}))
+    rows = bindings(
+        client.get(
+            "/sparql",
+            params={"query": "SELECT (COUNT(DISTINCT ?g) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"},
+        )
+    )
     graphs = int(rows[0]["n"]["value"])
     assert graphs >= 2  # the test graph and at least the ontology
     union = bindings(client.get("/sparql", params={"query": LOOKUP}))
@@ -56,18 +69,29 @@ def test_default_graph_is_union_of_named_graphs(client: httpx.Client) -> None:
 
 def test_default_graph_uri_restricts_the_default_graph(client: httpx.Client) -> None:
     query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-    only_test = bindings(client.get("/sparql", params={"query": query,
-                                                       "default-graph-uri": TEST_GRAPH}))
+    only_test = bindings(
+        client.get("/sparql", params={"query": query, "default-graph-uri": TEST_GRAPH})
+    )
     assert only_test[0]["n"]["value"] == str(PERSONS * 5)
-    nothing = bindings(client.get("/sparql", params={
-        "query": query, "default-graph-uri": "http://example.org/no-such-graph"}))
+    nothing = bindings(
+        client.get(
+            "/sparql",
+            params={"query": query, "default-graph-uri": "http://example.org/no-such-graph"},
+        )
+    )
     assert nothing[0]["n"]["value"] == "0"
 
 
 def test_named_graph_uri_limits_graph_clause(client: httpx.Client) -> None:
     query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
-    rows = bindings(client.post("/sparql", params={"named-graph-uri": TEST_GRAPH},
-                                content=query, headers={"content-type": "application/sparql-query"}))
+    rows = bindings(
+        client.post(
+            "/sparql",
+            params={"named-graph-uri": TEST_GRAPH},
+            content=query,
+            headers={"content-type": "application/sparql-query"},
+        )
+    )
     assert rows == [{"g": {"type": "uri", "value": TEST_GRAPH}}]
 
 
@@ -86,18 +110,28 @@ def test_syntax_error_is_400_with_parser_message(client: httpx.Client) -> None:
         ("GET", {"params": [("query", "ASK {}"), ("query", "ASK {}")]}, 400),
         ("POST", {"content": b"ASK {}", "headers": {"content-type": "text/plain"}}, 415),
         ("POST", {"content": b"query=ASK%20%7B%7D"}, 415),
-        ("POST", {"content": "ASK {}".encode("utf-16"),
-                  "headers": {"content-type": "application/sparql-query; charset=UTF-16"}}, 415),
-        ("POST", {"content": b"ASK { \xff }",
-                  "headers": {"content-type": "application/sparql-query"}}, 400),
+        (
+            "POST",
+            {
+                "content": "ASK {}".encode("utf-16"),
+                "headers": {"content-type": "application/sparql-query; charset=UTF-16"},
+            },
+            415,
+        ),
+        (
+            "POST",
+            {"content": b"ASK { \xff }", "headers": {"content-type": "application/sparql-query"}},
+            400,
+        ),
         ("GET", {"params": {"query": "ASK {}", "timeout": "soon"}}, 400),
         ("GET", {"params": {"query": "ASK {}", "timeout": "-1"}}, 400),
         ("POST", {"data": {"format": "json"}}, 400),
         ("GET", {"params": {"query": "ASK {}", "default-graph-uri": "not an iri"}}, 400),
     ],
 )
-def test_bad_requests(client: httpx.Client, method: str, kwargs: dict[str, object],
-                      status: int) -> None:
+def test_bad_requests(
+    client: httpx.Client, method: str, kwargs: dict[str, object], status: int
+) -> None:
     response = client.request(method, "/sparql", **kwargs)  # type: ignore[arg-type]
     assert response.status_code == status, response.text
     assert response.text.strip()  # always a reason
@@ -108,16 +142,23 @@ def test_bad_requests(client: httpx.Client, method: str, kwargs: dict[str, objec
     [
         ("GET", "/sparql", {"params": {"update": "CLEAR ALL"}}),
         ("POST", "/sparql", {"data": {"update": "CLEAR ALL"}}),
-        ("POST", "/sparql", {"content": b"CLEAR ALL",
-                             "headers": {"content-type": "application/sparql-update"}}),
-        ("POST", "/update", {"content": b"CLEAR ALL",
-                             "headers": {"content-type": "application/sparql-update"}}),
+        (
+            "POST",
+            "/sparql",
+            {"content": b"CLEAR ALL", "headers": {"content-type": "application/sparql-update"}},
+        ),
+        (
+            "POST",
+            "/update",
+            {"content": b"CLEAR ALL", "headers": {"content-type": "application/sparql-update"}},
+        ),
         ("PUT", "/store", {"params": {"graph": TEST_GRAPH}, "content": b"<a> <b> <c> ."}),
         ("DELETE", "/store", {"params": {"graph": TEST_GRAPH}}),
     ],
 )
-def test_writes_are_refused(client: httpx.Client, method: str, path: str,
-                            kwargs: dict[str, object]) -> None:
+def test_writes_are_refused(
+    client: httpx.Client, method: str, path: str, kwargs: dict[str, object]
+) -> None:
     response = client.request(method, path, **kwargs)  # type: ignore[arg-type]
     assert response.status_code == 403
     assert "read-only" in response.text
@@ -127,16 +168,18 @@ def test_writes_are_refused(client: httpx.Client, method: str, path: str,
 
 
 def test_graph_store_read(client: httpx.Client) -> None:
-    response = client.get("/store", params={"graph": TEST_GRAPH},
-                          headers={"accept": "application/n-triples"})
+    response = client.get(
+        "/store", params={"graph": TEST_GRAPH}, headers={"accept": "application/n-triples"}
+    )
     assert response.status_code == 200
     assert len(list(ox.parse(response.content, ox.RdfFormat.N_TRIPLES))) == PERSONS * 5
 
 
 def test_body_limit(client: httpx.Client, settings: Settings) -> None:
     big = "ASK {}" + " " * settings.max_body_bytes
-    response = client.post("/sparql", content=big,
-                           headers={"content-type": "application/sparql-query"})
+    response = client.post(
+        "/sparql", content=big, headers={"content-type": "application/sparql-query"}
+    )
     assert response.status_code == 413
     assert str(settings.max_body_bytes) in response.text
 
@@ -174,7 +217,9 @@ def test_escaping_round_trip(client: httpx.Client) -> None:
         fmt = ox.QueryResultsFormat.JSON if "json" in accept else ox.QueryResultsFormat.XML
         parsed = list(ox.parse_query_results(response.content, fmt))
         assert parsed[0]["l"] == ox.Literal(TRICKY_LABEL, language="en")
-    tsv = client.get("/sparql", params={"query": query}, headers={"accept": "text/tab-separated-values"})
+    tsv = client.get(
+        "/sparql", params={"query": query}, headers={"accept": "text/tab-separated-values"}
+    )
     parsed_tsv = list(ox.parse_query_results(tsv.content, ox.QueryResultsFormat.TSV))
     assert parsed_tsv[0]["l"] == ox.Literal(TRICKY_LABEL, language="en")
     csv = client.get("/sparql", params={"query": query}, headers={"accept": "text/csv"})
@@ -234,28 +279,31 @@ def test_service_is_refused_and_makes_no_request(client: httpx.Client, template:
 
 
 def test_service_word_in_strings_and_iris_is_not_federation(client: httpx.Client) -> None:
-    query = ('SELECT ?x WHERE { BIND("SERVICE <http://evil.example/>" AS ?x) '
-             "FILTER(?x != <http://example.org/SERVICE>) }")
+    query = (
+        'SELECT ?x WHERE { BIND("SERVICE <http://evil.example/>" AS ?x) '
+        "FILTER(?x != <http://example.org/SERVICE>) }"
+    )
     assert client.get("/sparql", params={"query": query}).status_code == 200
 
 
 def test_allowlisted_service_is_attempted(client: httpx.Client) -> None:
     # The allow-listed endpoint is passed to the engine; port 9 is refused by pyoxigraph itself,
     # so the outcome is a 400 evaluation error rather than a 403 refusal.
-    from conftest import ALLOWED_SERVICE
-
-    response = client.get("/sparql", params={
-        "query": f"SELECT * WHERE {{ SERVICE <{ALLOWED_SERVICE}> {{ ?s ?p ?o }} }}"})
+    response = client.get(
+        "/sparql",
+        params={"query": f"SELECT * WHERE {{ SERVICE <{ALLOWED_SERVICE}> {{ ?s ?p ?o }} }}"},
+    )
     assert response.status_code == 400
     assert "evaluation error" in response.text
 
 
 def test_service_description(client: httpx.Client, base_url: str) -> None:
-    import rdflib
-
     sd = rdflib.Namespace("http://www.w3.org/ns/sparql-service-description#")
-    for accept, fmt in (("text/turtle", "turtle"), ("application/ld+json", "json-ld"),
-                        ("application/rdf+xml", "xml")):
+    for accept, fmt in (
+        ("text/turtle", "turtle"),
+        ("application/ld+json", "json-ld"),
+        ("application/rdf+xml", "xml"),
+    ):
         response = client.get("/sparql", headers={"accept": accept})
         assert response.status_code == 200
         assert response.headers["content-type"].startswith(accept)
@@ -275,8 +323,6 @@ def test_health(client: httpx.Client) -> None:
 
 
 def test_queries_route(client: httpx.Client, settings: Settings) -> None:
-    from shezhire.http.routers.queries import read_examples
-
     listed = client.get("/queries").json()
     expected = read_examples(settings.queries_dir)
     assert [q["name"] for q in listed] == [e.name for e in expected]
@@ -288,11 +334,17 @@ def test_queries_route(client: httpx.Client, settings: Settings) -> None:
 
 
 def test_cors(client: httpx.Client) -> None:
-    response = client.get("/sparql", params={"query": "ASK {}"},
-                          headers={"origin": "https://example.org"})
+    response = client.get(
+        "/sparql", params={"query": "ASK {}"}, headers={"origin": "https://example.org"}
+    )
     assert response.headers["access-control-allow-origin"] == "*"
-    preflight = client.options("/sparql", headers={
-        "origin": "https://example.org", "access-control-request-method": "POST",
-        "access-control-request-headers": "content-type"})
+    preflight = client.options(
+        "/sparql",
+        headers={
+            "origin": "https://example.org",
+            "access-control-request-method": "POST",
+            "access-control-request-headers": "content-type",
+        },
+    )
     assert preflight.status_code == 200
     assert "POST" in preflight.headers["access-control-allow-methods"]

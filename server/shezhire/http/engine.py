@@ -111,8 +111,13 @@ class QueryEngine:
         parent, child = socket.socketpair()
         try:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "shezhire.http.worker", str(child.fileno()),
-                str(self.dump_path), pass_fds=(child.fileno(),), stdin=asyncio.subprocess.DEVNULL,
+                sys.executable,
+                "-m",
+                "shezhire.http.worker",
+                str(child.fileno()),
+                str(self.dump_path),
+                pass_fds=(child.fileno(),),
+                stdin=asyncio.subprocess.DEVNULL,
             )
         finally:
             child.close()

@@ -72,9 +72,13 @@ RESULTS_ALIASES: dict[str, ResultsFormat] = {
 }
 
 GRAPH_MEDIA: dict[GraphFormat, MediaType] = {
-    GraphFormat.TURTLE: MediaType("text/turtle", "text/turtle; charset=utf-8", ("ttl", "turtle", "n3")),
+    GraphFormat.TURTLE: MediaType(
+        "text/turtle", "text/turtle; charset=utf-8", ("ttl", "turtle", "n3")
+    ),
     GraphFormat.NTRIPLES: MediaType(
-        "application/n-triples", "application/n-triples; charset=utf-8", ("nt", "ntriples", "n-triples")
+        "application/n-triples",
+        "application/n-triples; charset=utf-8",
+        ("nt", "ntriples", "n-triples"),
     ),
     GraphFormat.NQUADS: MediaType(
         "application/n-quads", "application/n-quads; charset=utf-8", ("nq", "nquads", "n-quads")
@@ -84,7 +88,9 @@ GRAPH_MEDIA: dict[GraphFormat, MediaType] = {
         "application/ld+json", "application/ld+json; charset=utf-8", ("jsonld", "json-ld", "json")
     ),
     GraphFormat.RDFXML: MediaType(
-        "application/rdf+xml", "application/rdf+xml; charset=utf-8", ("rdf", "rdfxml", "rdf+xml", "xml")
+        "application/rdf+xml",
+        "application/rdf+xml; charset=utf-8",
+        ("rdf", "rdfxml", "rdf+xml", "xml"),
     ),
 }
 GRAPH_ALIASES: dict[str, GraphFormat] = {
@@ -139,7 +145,11 @@ def _json_rows(variables: Sequence[str], rows: Iterable[Sequence[Term]]) -> Iter
     first = True
     for row in rows:
         binding = {v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None}
-        yield (dumps(binding, ensure_ascii=False) if first else "," + dumps(binding, ensure_ascii=False))
+        yield (
+            dumps(binding, ensure_ascii=False)
+            if first
+            else "," + dumps(binding, ensure_ascii=False)
+        )
         first = False
     yield "]}}"
 
@@ -157,8 +167,12 @@ def _xml_term(term: Term) -> str:
     if isinstance(term, ox.BlankNode):
         return "<bnode>" + escape(term.value) + "</bnode>"
     return (
-        "<triple><subject>" + _xml_term(term.subject) + "</subject><predicate>"
-        + _xml_term(term.predicate) + "</predicate><object>" + _xml_term(term.object)
+        "<triple><subject>"
+        + _xml_term(term.subject)
+        + "</subject><predicate>"
+        + _xml_term(term.predicate)
+        + "</predicate><object>"
+        + _xml_term(term.object)
         + "</object></triple>"
     )
 

@@ -101,9 +101,7 @@ def parse_operation(
         elif media == SPARQL_UPDATE:
             direct_update = _decode(body, charset)
         elif not media:
-            raise ProtocolError(
-                415, f"A POST needs a Content-Type: {FORM} or {SPARQL_QUERY}."
-            )
+            raise ProtocolError(415, f"A POST needs a Content-Type: {FORM} or {SPARQL_QUERY}.")
         else:
             raise ProtocolError(
                 415, f"Unsupported Content-Type {media!r}: use {FORM} or {SPARQL_QUERY}."
@@ -112,7 +110,9 @@ def parse_operation(
     updates = [v for k, v in params if k == "update"]
     if direct is not None:
         if queries:
-            raise ProtocolError(400, "Give the query either in the body or as a parameter, not both.")
+            raise ProtocolError(
+                400, "Give the query either in the body or as a parameter, not both."
+            )
         queries = [direct]
     if direct_update is not None:
         updates.append(direct_update)
@@ -215,8 +215,9 @@ class SparqlService:
         try:
             value = float(requested)
         except ValueError:
-            raise ProtocolError(400, f"timeout must be a number of seconds, not {requested!r}.") \
-                from None
+            raise ProtocolError(
+                400, f"timeout must be a number of seconds, not {requested!r}."
+            ) from None
         if not value > 0:
             raise ProtocolError(400, "timeout must be a positive number of seconds.")
         return min(value, limit)
@@ -264,8 +265,13 @@ class SparqlService:
                 data, ctype = self.sd.render(endpoint, fmt)
                 return Outcome(200, ctype, data)
             return await self.run_query(
-                op.query, headers.get("accept"), op.format, op.default_graphs, op.named_graphs,
-                op.timeout, base_iri=None,
+                op.query,
+                accept=headers.get("accept"),
+                format_param=op.format,
+                default_graphs=op.default_graphs,
+                named_graphs=op.named_graphs,
+                timeout=op.timeout,
+                base_iri=endpoint,
             )
         except ProtocolError as error:
             return problem(error.status, error.message)
@@ -273,6 +279,7 @@ class SparqlService:
     async def run_query(
         self,
         query: str,
+        *,
         accept: str | None,
         format_param: str | None = None,
         default_graphs: tuple[str, ...] = (),

@@ -10,6 +10,7 @@ import uvicorn
 
 from shezhire.config import Settings
 from shezhire.http.app import create_app
+from shezhire.pipeline.build import ensure_built
 
 
 def serve(settings: Settings) -> None:
@@ -28,8 +29,6 @@ def serve(settings: Settings) -> None:
 
 def run(settings: Settings) -> None:
     """What ``shezhire serve`` calls: build if missing or older than its inputs, then serve."""
-    from shezhire.pipeline.build import ensure_built
-
     summary = ensure_built(settings)
     if summary is not None:
         print(summary.describe(), flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+
 import pyoxigraph as ox
 
 from shezhire.config import Settings
@@ -16,8 +17,16 @@ RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 DCTERMS_TITLE = ox.NamedNode("http://purl.org/dc/terms/title")
 
 RESULT_FORMAT_IRIS = [
-    "SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
-    "Turtle", "N-Triples", "N-Quads", "TriG", "JSON-LD", "RDF_XML",
+    "SPARQL_Results_JSON",
+    "SPARQL_Results_XML",
+    "SPARQL_Results_CSV",
+    "SPARQL_Results_TSV",
+    "Turtle",
+    "N-Triples",
+    "N-Quads",
+    "TriG",
+    "JSON-LD",
+    "RDF_XML",
 ]
 
 
@@ -40,8 +49,13 @@ def description(endpoint: str, info: DatasetInfo, settings: Settings) -> list[ox
         ox.Triple(dataset, RDF_TYPE, _sd("Dataset")),
         ox.Triple(dataset, _sd("defaultGraph"), default_graph),
         ox.Triple(default_graph, RDF_TYPE, _sd("Graph")),
-        ox.Triple(default_graph, ox.NamedNode(VOID + "triples"), ox.Literal(str(info.triples),
-                  datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))),
+        ox.Triple(
+            default_graph,
+            ox.NamedNode(VOID + "triples"),
+            ox.Literal(
+                str(info.triples), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+            ),
+        ),
     ]
     if settings.service_allowlist:
         triples.append(ox.Triple(service, _sd("feature"), _sd("BasicFederatedQuery")))
@@ -56,8 +70,13 @@ def description(endpoint: str, info: DatasetInfo, settings: Settings) -> list[ox
             ox.Triple(named, _sd("name"), ox.NamedNode(graph_iri)),
             ox.Triple(named, _sd("graph"), graph),
             ox.Triple(graph, RDF_TYPE, _sd("Graph")),
-            ox.Triple(graph, ox.NamedNode(VOID + "triples"), ox.Literal(str(count),
-                      datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer"))),
+            ox.Triple(
+                graph,
+                ox.NamedNode(VOID + "triples"),
+                ox.Literal(
+                    str(count), datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")
+                ),
+            ),
         ]
     return triples
 
@@ -89,7 +108,11 @@ class ServiceDescription:
         if oxfmt.supports_datasets:
             data = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
         out = io.BytesIO()
-        prefixes = {"sd": SD, "void": VOID, "dcterms": "http://purl.org/dc/terms/",
-                    "formats": FORMATS}
+        prefixes = {
+            "sd": SD,
+            "void": VOID,
+            "dcterms": "http://purl.org/dc/terms/",
+            "formats": FORMATS,
+        }
         ox.serialize(data, out, oxfmt, prefixes=prefixes if fmt is GraphFormat.TURTLE else None)
         return out.getvalue()

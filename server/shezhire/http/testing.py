@@ -7,6 +7,7 @@ shezhire.http.server`` on 127.0.0.1 in a subprocess and stops it.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -66,8 +67,6 @@ def settings_env(settings: Settings) -> dict[str, str]:
         if value is None:
             continue
         if isinstance(value, list):
-            import json
-
             env[f"SHEZHIRE_{name.upper()}"] = json.dumps(value)
         else:
             env[f"SHEZHIRE_{name.upper()}"] = str(value)
@@ -97,7 +96,10 @@ class LiveServer:
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "shezhire.http.server"],
-            env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         log.close()
         deadline = time.monotonic() + SERVER_START_TIMEOUT_S

@@ -16,7 +16,7 @@ import signal
 import socket
 import sys
 from itertools import islice
-from typing import Any
+from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
@@ -141,7 +141,7 @@ def run_job(store: ox.Store, job: wire.Job, sock: socket.socket) -> None:
             if oxfmt.supports_datasets:
                 data = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
             prefixes = PREFIXES if gfmt in (GraphFormat.TURTLE, GraphFormat.TRIG) else None
-            ox.serialize(data, out, oxfmt, prefixes=prefixes)
+            ox.serialize(data, cast(IO[bytes], out), oxfmt, prefixes=prefixes)
             out.close()
     except SyntaxError as error:
         _error(sock, 400, f"Query syntax error: {error}")

@@ -30,65 +30,70 @@ PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
 
 @dataclass(frozen=True)
 class Rule:
+    """One materialization: what to insert into graph/inferred for each match of `where`."""
+
     name: str
-    update: str
+    insert: str
+    where: str
 
-
-def _rule(name: str, template: str) -> Rule:
-    body = template.replace("{G}", f"<{INFERRED_GRAPH}>")
-    return Rule(name, _PREFIXES + body)
+    def update(self, graphs: list[str]) -> str:
+        # USING makes WHERE see the merge of every named graph, the inferred one included,
+        # so that a rule sees what earlier rules added.
+        using = " ".join(f"USING <{g}>" for g in graphs)
+        return (
+            f"{_PREFIXES} INSERT {{ GRAPH <{INFERRED_GRAPH}> {{ {self.insert} }} }} "
+            f"{using} WHERE {{ {self.where} }}"
+        )
 
 
 RULES: list[Rule] = [
     # Types first: every later rule may rely on superclass types of shz classes.
-    _rule(
+    Rule(
         "superclass types",
-        """INSERT { GRAPH {G} { ?x a ?super } } WHERE {
-             ?x a ?class . FILTER(STRSTARTS(STR(?class), STR(shz:)))
-             ?class rdfs:subClassOf+ ?super . FILTER(isIRI(?super))
-             FILTER NOT EXISTS { ?x a ?super } }""",
+        "?x a ?super",
+        """?x a ?class . FILTER(STRSTARTS(STR(?class), STR(shz:)))
+           ?class rdfs:subClassOf+ ?super . FILTER(isIRI(?super))
+           FILTER NOT EXISTS { ?x a ?super }""",
     ),
-    _rule(
+    Rule(
         "schema:name on persons",
-        """INSERT { GRAPH {G} { ?p schema:name ?label } } WHERE {
-             ?p a shz:Person ; rdfs:label ?label . FILTER(LANGMATCHES(LANG(?label), "en")) }""",
+        "?p schema:name ?label",
+        '?p a shz:Person ; rdfs:label ?label . FILTER(LANGMATCHES(LANG(?label), "en"))',
     ),
-    _rule(
+    Rule(
         "schema:relatedTo for kin ties",
-        """INSERT { GRAPH {G} {
-             ?a schema:relatedTo ?b . ?b schema:relatedTo ?a . ?t shz:tieType ?k } }
-           WHERE { ?t a shz:KinTie ; shz:tieSubject ?a ; shz:tieObject ?b ; shz:kinType ?k }""",
+        "?a schema:relatedTo ?b . ?b schema:relatedTo ?a . ?t shz:tieType ?k",
+        "?t a shz:KinTie ; shz:tieSubject ?a ; shz:tieObject ?b ; shz:kinType ?k",
     ),
-    _rule(
+    Rule(
         "schema:knows for social ties",
-        """INSERT { GRAPH {G} { ?a schema:knows ?b . ?b schema:knows ?a . ?t shz:tieType ?k } }
-           WHERE { ?t a shz:SocialTie ; shz:tieSubject ?a ; shz:tieObject ?b ;
-                   shz:socialTieType ?k }""",
+        "?a schema:knows ?b . ?b schema:knows ?a . ?t shz:tieType ?k",
+        "?t a shz:SocialTie ; shz:tieSubject ?a ; shz:tieObject ?b ; shz:socialTieType ?k",
     ),
-    _rule(
+    Rule(
         "schema:parent and schema:children",
-        """INSERT { GRAPH {G} { ?child schema:parent ?parent . ?parent schema:children ?child } }
-           WHERE { ?t a shz:KinTie ; shz:tieSubject ?a ; shz:tieObject ?b ; shz:kinType ?k .
-                   ?k shz:impliesSchemaRelation ?rel . FILTER(?rel IN ("parent", "child"))
-                   BIND(IF(?rel = "parent", ?a, ?b) AS ?parent)
-                   BIND(IF(?rel = "parent", ?b, ?a) AS ?child) }""",
+        "?child schema:parent ?parent . ?parent schema:children ?child",
+        """?t a shz:KinTie ; shz:tieSubject ?a ; shz:tieObject ?b ; shz:kinType ?k .
+           ?k shz:impliesSchemaRelation ?rel . FILTER(?rel IN ("parent", "child"))
+           BIND(IF(?rel = "parent", ?a, ?b) AS ?parent)
+           BIND(IF(?rel = "parent", ?b, ?a) AS ?child)""",
     ),
-    _rule(
+    Rule(
         "schema:sibling and schema:spouse",
-        """INSERT { GRAPH {G} { ?a ?p ?b . ?b ?p ?a } }
-           WHERE { ?t a shz:KinTie ; shz:tieSubject ?a ; shz:tieObject ?b ; shz:kinType ?k .
-                   ?k shz:impliesSchemaRelation ?rel . FILTER(?rel IN ("sibling", "spouse"))
-                   BIND(IRI(CONCAT(STR(schema:), ?rel)) AS ?p) }""",
+        "?a ?p ?b . ?b ?p ?a",
+        """?t a shz:KinTie ; shz:tieSubject ?a ; shz:tieObject ?b ; shz:kinType ?k .
+           ?k shz:impliesSchemaRelation ?rel . FILTER(?rel IN ("sibling", "spouse"))
+           BIND(IRI(CONCAT(STR(schema:), ?rel)) AS ?p)""",
     ),
-    _rule(
+    Rule(
         "shz:participant from participations",
-        """INSERT { GRAPH {G} { ?e shz:participant ?agent } }
-           WHERE { ?e shz:participation/shz:agent ?agent }""",
+        "?e shz:participant ?agent",
+        "?e shz:participation/shz:agent ?agent",
     ),
-    _rule(
+    Rule(
         "shz:contradicts between conflicting claims",
-        """INSERT { GRAPH {G} { ?a shz:contradicts ?b } }
-           WHERE { ?c a shz:Contradiction ; shz:conflictingClaim ?a, ?b . FILTER(?a != ?b) }""",
+        "?a shz:contradicts ?b",
+        "?c a shz:Contradiction ; shz:conflictingClaim ?a, ?b . FILTER(?a != ?b)",
     ),
 ]
 
@@ -145,10 +150,12 @@ def materialize(store: ox.Store, graph_files: dict[str, Path]) -> dict[str, int]
     def size() -> int:
         return sum(1 for _ in store.quads_for_pattern(None, None, None, inferred))
 
+    named = {g.value for g in store.named_graphs() if isinstance(g, ox.NamedNode)}
+    graphs = sorted(named | {INFERRED_GRAPH})
     added: dict[str, int] = {}
     for rule in RULES:
         before = size()
-        store.update(rule.update)
+        store.update(rule.update(graphs))
         added[rule.name] = size() - before
     bounds = _date_bounds(store, graph_files)
     store.extend(bounds)

@@ -23,7 +23,8 @@ def update(request: Request, service: ServiceDep) -> Response:
 
 
 @router.api_route(
-    "/store", methods=["PUT", "POST", "DELETE", "PATCH"],
+    "/store",
+    methods=["PUT", "POST", "DELETE", "PATCH"],
     summary="Graph Store Protocol writes: refused (read-only endpoint)",
 )
 def store_write(request: Request, service: ServiceDep) -> Response:
@@ -43,7 +44,7 @@ async def store_read(request: Request, service: ServiceDep) -> Response:
     else:
         query = "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"
     try:
-        outcome = await service.run_query(query, request.headers.get("accept"))
+        outcome = await service.run_query(query, accept=request.headers.get("accept"))
     except ProtocolError as error:
         outcome = problem(error.status, error.message)
     return to_response(outcome)

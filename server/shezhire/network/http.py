@@ -1,0 +1,266 @@
+"""HTTP routes ``/network/ego`` and ``/network/path`` (a FastAPI ``APIRouter``: ``router``).
+
+Include it with ``app.include_router(shezhire.network.http.router)``. What it needs from the
+app, all optional:
+
+- ``app.state.network_provider``: a callable ``() -> networkx.MultiDiGraph`` returning the
+  full network (e.g. ``lambda: build_network(url)``); called on each request, so it should
+  cache. If absent, the router builds the network itself from
+- ``app.state.settings.store`` (a :class:`shezhire.config.Settings`; ``Settings()`` if absent),
+  opened read-only, lazily on the first request, cached, and rebuilt when the store link
+  points at a new build.
+
+Handlers are plain ``def`` (they run in the thread pool, never on the event loop).
+
+Answers: ``?format=`` ``json`` (default), ``cytoscape``, ``graphml``, ``gexf``, ``csv``, or
+the ``Accept`` header (``application/json``, ``application/vnd.cytoscape+json``,
+``application/graphml+xml``, ``application/gexf+xml``, ``text/csv``). JSON is networkx
+node-link data (``{"directed": true, "multigraph": true, "graph": {...}, "nodes": [{"id",
+"label", "kind", ...}], "links": [{"source", "target", "key", "tie", "kind", "type",
+"mode", "certainty", "citations": [...], ...}]}``), which d3 reads as is and
+``networkx.node_link_graph(data, edges="links")`` loads; ``cytoscape`` is cytoscape.js
+``{"elements": {"nodes": [{"data": ...}], "edges": [{"data": ...}]}}``. In GraphML, GEXF
+and CSV the list attributes ``citations`` and ``sources`` are JSON strings. The path route
+adds ``"paths": [{"nodes", "labels", "length", "steps": [{"source", "target", "ties"}]}]``
+to the JSON answers.
+
+Errors: 400 bad parameter, 404 unknown person, 406 unsupported ``Accept``, 422 request too
+large (hops > MAX_HOPS, max > MAX_PATH_LENGTH, k > MAX_K, more than MAX_PATHS paths) or
+parameter of the wrong type; the body is ``{"detail": "..."}``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import networkx as nx
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
+
+from shezhire.config import Settings
+from shezhire.errors import ShezhireError
+from shezhire.network.analysis import (
+    MAX_HOPS,
+    MAX_K,
+    MAX_PATH_LENGTH,
+    ego_network,
+    find_paths,
+    paths_subgraph,
+    resolve_person,
+)
+from shezhire.network.build import build_network, filter_network
+from shezhire.network.export import FORMATS, MEDIA_TYPES, to_bytes
+from shezhire.network.model import NetworkError, NetworkFilter
+
+router = APIRouter(prefix="/network", tags=["network"])
+
+_ACCEPT = {media: fmt for fmt, media in MEDIA_TYPES.items()}
+_ACCEPT.update({"application/*": "json", "*/*": "json", "text/*": "csv",
+                "application/xml": "graphml", "text/xml": "graphml"})
+_FILTERED_CACHE_SIZE = 32
+
+
+class NetworkCache:
+    """The full network of one store, built once and rebuilt when the store changes, and
+    the most recently used filtered views of it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[str, float] | None = None
+        self._graph: nx.MultiDiGraph | None = None
+        self._filtered: OrderedDict[NetworkFilter, nx.MultiDiGraph] = OrderedDict()
+
+    @staticmethod
+    def _store_key(store: Path) -> tuple[str, float]:
+        target = store.resolve()
+        try:
+            return str(target), target.stat().st_mtime
+        except OSError:
+            return str(target), 0.0
+
+    def graph(self, store: Path) -> nx.MultiDiGraph:
+        key = self._store_key(store)
+        with self._lock:
+            if self._graph is None or key != self._key:
+                self._graph = build_network(store)
+                self._key = key
+                self._filtered.clear()
+            return self._graph
+
+    def filtered(self, graph: nx.MultiDiGraph, filters: NetworkFilter) -> nx.MultiDiGraph:
+        with self._lock:
+            cached = self._filtered.get(filters)
+            if cached is not None and cached.graph.get("_of") is graph:
+                self._filtered.move_to_end(filters)
+                return cached
+        view = filter_network(graph, filters)
+        view.graph["_of"] = graph
+        with self._lock:
+            self._filtered[filters] = view
+            while len(self._filtered) > _FILTERED_CACHE_SIZE:
+                self._filtered.popitem(last=False)
+        return view
+
+
+_CACHE = NetworkCache()
+
+
+def _full_network(request: Request) -> nx.MultiDiGraph:
+    state = request.app.state
+    provider: Callable[[], nx.MultiDiGraph] | None = getattr(state, "network_provider", None)
+    if provider is not None:
+        return provider()
+    settings: Settings = getattr(state, "settings", None) or Settings()
+    return _CACHE.graph(settings.store)
+
+
+def _format(request: Request, requested: str | None) -> str:
+    if requested is not None:
+        if requested not in FORMATS:
+            raise HTTPException(400, f"format must be one of {', '.join(FORMATS)}: {requested!r}")
+        return requested
+    accept = request.headers.get("accept", "")
+    if not accept.strip():
+        return "json"
+    ranked: list[tuple[float, int, str]] = []
+    for position, part in enumerate(accept.split(",")):
+        media, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if media.lower() in _ACCEPT and quality > 0:
+            ranked.append((-quality, position, _ACCEPT[media.lower()]))
+    if not ranked:
+        raise HTTPException(
+            406, "acceptable: " + ", ".join(MEDIA_TYPES.values()) + " (or ?format=)"
+        )
+    return min(ranked)[2]
+
+
+def _filters(
+    *,
+    source: list[str] | None,
+    min_certainty: str | None,
+    kind: list[str] | None,
+    since: str | None,
+    until: str | None,
+    institutions: bool,
+) -> NetworkFilter:
+    try:
+        return NetworkFilter(
+            sources=tuple(source or ()),
+            min_certainty=min_certainty,
+            kinds=tuple(kind or ()),
+            since=since,
+            until=until,
+            institutions=institutions,
+        )
+    except NetworkError as error:
+        raise HTTPException(400, str(error)) from error
+
+
+def _respond(graph: nx.MultiDiGraph, fmt: str, name: str,
+             extra: dict[str, Any] | None = None) -> Response:
+    graph.graph.pop("_of", None)
+    body = to_bytes(graph, fmt, extra=extra)
+    headers = {"Vary": "Accept"}
+    if fmt in ("graphml", "gexf", "csv"):
+        headers["Content-Disposition"] = f'inline; filename="{name}.{fmt}"'
+    media = MEDIA_TYPES[fmt] + ("; charset=utf-8" if fmt == "csv" else "")
+    return Response(body, media_type=media, headers=headers)
+
+
+Source = Annotated[list[str] | None, Query(
+    description="keep ties cited to this publication (IRI or work:slug); repeatable")]
+MinCertainty = Annotated[str | None, Query(
+    description="certain | probable | possible | uncertain: keep ties at least this sure")]
+Kind = Annotated[list[str] | None, Query(description="kin | social; repeatable")]
+Since = Annotated[str | None, Query(description="keep ties dated on or after YYYY[-MM[-DD]]")]
+Until = Annotated[str | None, Query(description="keep ties dated on or before YYYY[-MM[-DD]]")]
+Institutions = Annotated[bool, Query(description="add institutions and places (bipartite)")]
+Format = Annotated[str | None, Query(
+    alias="format", description="json | cytoscape | graphml | gexf | csv")]
+
+
+def _slug(iri: str) -> str:
+    return iri.rstrip("/").rsplit("/", 1)[-1]
+
+
+@router.get("/ego", summary="A person's ego network to N hops, every tie with its evidence")
+def ego(
+    request: Request,
+    *,
+    person: Annotated[str, Query(description="person IRI, person:slug or slug")],
+    hops: Annotated[int, Query(ge=0, le=MAX_HOPS)] = 2,
+    source: Source = None,
+    min_certainty: MinCertainty = None,
+    kind: Kind = None,
+    since: Since = None,
+    until: Until = None,
+    institutions: Institutions = False,
+    fmt: Format = None,
+) -> Response:
+    out = _format(request, fmt)
+    filters = _filters(source=source, min_certainty=min_certainty, kind=kind, since=since,
+                       until=until, institutions=institutions)
+    try:
+        full = _full_network(request)
+        graph = ego_network(full, person, hops, _CACHE.filtered(full, filters))
+    except ShezhireError as error:
+        raise _http_error(error) from error
+    graph.graph["filters"] = filters.as_params()
+    return _respond(graph, out, f"ego-{_slug(graph.graph['center'])}-{hops}")
+
+
+@router.get("/path", summary="Paths between two persons, each step explained by its evidence")
+def path(
+    request: Request,
+    *,
+    from_: Annotated[str, Query(alias="from", description="person IRI, person:slug or slug")],
+    to: Annotated[str, Query(description="person IRI, person:slug or slug")],
+    max_length: Annotated[int, Query(alias="max", ge=1, le=MAX_PATH_LENGTH)] = 4,
+    k: Annotated[int | None, Query(ge=1, le=MAX_K, description="the k shortest only")] = None,
+    source: Source = None,
+    min_certainty: MinCertainty = None,
+    kind: Kind = None,
+    since: Since = None,
+    until: Until = None,
+    institutions: Institutions = False,
+    fmt: Format = None,
+) -> Response:
+    out = _format(request, fmt)
+    filters = _filters(source=source, min_certainty=min_certainty, kind=kind, since=since,
+                       until=until, institutions=institutions)
+    try:
+        full = _full_network(request)
+        view = _CACHE.filtered(full, filters)
+        # unknown persons are unknown in the full network, not just in the filtered view
+        a, b = resolve_person(full, from_), resolve_person(full, to)
+        paths = find_paths(view, a, b, max_length, k=k, filters=filters) if (
+            a in view and b in view) else []
+    except ShezhireError as error:
+        raise _http_error(error) from error
+    graph = paths_subgraph(view, paths)
+    for node in (a, b):
+        if node not in graph:
+            graph.add_node(node, **full.nodes[node])
+    graph.graph.update(
+        {"from": a, "to": b, "max": max_length, "k": k, "filters": filters.as_params()}
+    )
+    return _respond(graph, out, f"path-{_slug(a)}-{_slug(b)}",
+                    {"paths": [p.as_json() for p in paths]})
+
+
+def _http_error(error: ShezhireError) -> HTTPException:
+    if isinstance(error, NetworkError):
+        return HTTPException(error.status, str(error))
+    return HTTPException(503, f"the network is not available: {error}")

@@ -1,0 +1,101 @@
+"""The time limit really stops a query: 503 at the limit, others answered meanwhile, CPU freed."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import httpx
+from http_support import PERSON
+
+from shezhire.http.testing import LiveServer
+
+EXPLOSIVE = (
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+)
+LIMIT_S = 2.0
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> dict[int, float]:
+    """Child processes of ``pid`` and their CPU seconds (user + system), from /proc."""
+    found: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if int(fields[1]) == pid:
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return found
+
+
+def test_explosive_query_is_stopped_and_cpu_freed(server: LiveServer, base_url: str) -> None:
+    before = children(server.pid)
+    assert len(before) == 2
+    outcome: dict[str, object] = {}
+
+    def explode() -> None:
+        started = time.monotonic()
+        response = httpx.get(
+            base_url + "/sparql", params={"query": EXPLOSIVE, "timeout": str(LIMIT_S)}, timeout=60
+        )
+        outcome["elapsed"] = time.monotonic() - started
+        outcome["status"] = response.status_code
+        outcome["text"] = response.text
+
+    thread = threading.Thread(target=explode)
+    thread.start()
+    time.sleep(0.5)
+    # While the explosive query burns one worker, a simple query and /health answer at once.
+    started = time.monotonic()
+    simple = httpx.get(
+        base_url + "/sparql",
+        params={"query": f"SELECT ?o WHERE {{ <{PERSON}5> ?p ?o }}"},
+        timeout=10,
+    )
+    simple_elapsed = time.monotonic() - started
+    assert simple.status_code == 200
+    assert len(simple.json()["results"]["bindings"]) == 5
+    assert simple_elapsed < 1.0
+    assert httpx.get(base_url + "/health", timeout=5).status_code == 200
+    busy = children(server.pid)
+    thread.join(timeout=30)
+
+    assert outcome["status"] == 503
+    assert "time limit" in str(outcome["text"])
+    elapsed = float(outcome["elapsed"])  # type: ignore[arg-type]
+    assert LIMIT_S - 0.1 <= elapsed < LIMIT_S + 1.5
+    # One worker burned CPU during the query; it is gone now, and no child keeps spinning.
+    burning = [pid for pid, cpu in busy.items() if cpu - before.get(pid, 0.0) > 0.2]
+    assert len(burning) == 1
+    time.sleep(0.3)
+    after = children(server.pid)
+    assert burning[0] not in after
+    time.sleep(1.0)
+    later = children(server.pid)
+    for pid, cpu in later.items():
+        if pid in after:
+            assert cpu - after[pid] < 0.2, f"worker {pid} still busy"
+    # A replacement worker comes up and the pool is whole again.
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        health = httpx.get(base_url + "/health", timeout=5).json()
+        if health["query_workers"] == 2:
+            break
+        time.sleep(0.2)
+    assert health["query_workers"] == 2
+    assert health["queries_stopped_at_time_limit"] >= 1
+    again = httpx.get(base_url + "/sparql", params={"query": "ASK {}"}, timeout=10)
+    assert again.status_code == 200
+
+
+def test_requested_timeout_cannot_exceed_server_limit(base_url: str) -> None:
+    # timeout=1e9 is clamped to the server's query_timeout_s; a trivial query still answers.
+    response = httpx.get(base_url + "/sparql", params={"query": "ASK {}", "timeout": "1e9"})
+    assert response.status_code == 200
