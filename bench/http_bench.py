@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,9 @@ import uvloop
 
 from shezhire.config import DEFAULT_ROOT, GRAPH_BASE, Settings
 from shezhire.http.testing import LiveServer, build_plain_store, free_port
+from shezhire.pipeline import load, materialize
+from shezhire.pipeline.build import ensure_built
+from shezhire.pipeline.sources import InputKind, discover
 from shezhire.pipeline.store import open_read_only
 
 MAX_REQUESTS = 200_000
@@ -40,7 +42,8 @@ SCHEMA = "https://schema.org/"
 
 TIES = f"(<{SCHEMA}knows>|<{SCHEMA}relatedTo>)"
 TIES_FROM_NODES = f"""
-INSERT {{ GRAPH <{GRAPH_BASE}inferred> {{ ?a <{SCHEMA}relatedTo> ?b . ?b <{SCHEMA}relatedTo> ?a }} }}
+INSERT {{ GRAPH <{GRAPH_BASE}inferred> {{
+  ?a <{SCHEMA}relatedTo> ?b . ?b <{SCHEMA}relatedTo> ?a }} }}
 WHERE {{ GRAPH ?g {{ ?t <https://w3id.org/shezhire/ontology#tieSubject> ?a ;
                      <https://w3id.org/shezhire/ontology#tieObject> ?b }} }}
 """
@@ -99,8 +102,15 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     raise RuntimeError("response without length")
 
 
-async def _client(host: str, port: int, request: bytes, stop_at: float, measure_from: float,
-                  out: Result, budget: list[int]) -> None:
+async def _client(
+    host: str,
+    port: int,
+    request: bytes,
+    stop_at: float,
+    measure_from: float,
+    out: Result,
+    budget: list[int],
+) -> None:
     reader, writer = await asyncio.open_connection(host, port)
     clock = time.perf_counter
     try:
@@ -133,10 +143,12 @@ async def _load(url: str, query: str, accept: str, clients: int, duration: float
     stop_at = measure_from + duration
     out = Result(0, duration, [], 0)
     budget = [MAX_REQUESTS]
-    await asyncio.gather(*(
-        _client(host, int(port), request, stop_at, measure_from, out, budget)
-        for _ in range(clients)
-    ))
+    await asyncio.gather(
+        *(
+            _client(host, int(port), request, stop_at, measure_from, out, budget)
+            for _ in range(clients)
+        )
+    )
     out.seconds = min(duration, max(time.perf_counter() - measure_from, 1e-9))
     return out
 
@@ -154,14 +166,13 @@ def combine(results: list[Result]) -> Result:
     )
 
 
-def compare(our_url: str, ox_url: str, query: str, clients: int,
-            duration: float) -> tuple[Result, Result]:
-    mine: list[Result] = []
-    theirs: list[Result] = []
+def compare(urls: list[str], query: str, clients: int, duration: float) -> list[Result]:
+    """Measure each server in turn, ROUNDS times, so that load on the machine hits all alike."""
+    slices: list[list[Result]] = [[] for _ in urls]
     for _ in range(ROUNDS):
-        mine.append(measure(our_url, query, clients, duration / ROUNDS))
-        theirs.append(measure(ox_url, query, clients, duration / ROUNDS))
-    return combine(mine), combine(theirs)
+        for index, url in enumerate(urls):
+            slices[index].append(measure(url, query, clients, duration / ROUNDS))
+    return [combine(s) for s in slices]
 
 
 def prepare_store(args: argparse.Namespace, work: Path) -> tuple[Path, str]:
@@ -169,18 +180,13 @@ def prepare_store(args: argparse.Namespace, work: Path) -> tuple[Path, str]:
         return Path(args.store), f"given store {args.store}"
     settings = Settings()
     try:
-        from shezhire.pipeline.build import ensure_built
-
         ensure_built(settings)
         return settings.store, f"validated store {settings.store}"
-    except Exception as error:  # noqa: BLE001 - the gate may be red while data is edited
+    except Exception as error:  # the gate may be red while data is edited
         first = str(error).splitlines()[0]
     path = work / "ungated-store"
     try:
         # The pipeline without its SHACL gate: parse, materialize (schema:knows/relatedTo), write.
-        from shezhire.pipeline import load, materialize
-        from shezhire.pipeline.sources import InputKind, discover
-
         items = discover(settings)
         staging, _ = load.parse_all(items)
         for item in items:
@@ -193,9 +199,10 @@ def prepare_store(args: argparse.Namespace, work: Path) -> tuple[Path, str]:
             note = "; schema:relatedTo added from shz:tieSubject/tieObject for the bench"
         build_plain_store(path, (), staging.quads_for_pattern(None, None, None, None))
         return path, f"UNGATED store (parsed + materialized{note}; SHACL gate failed: {first})"
-    except Exception as error:  # noqa: BLE001
+    except Exception as error:
         files = sorted((DEFAULT_ROOT / "ontology").glob("*.ttl")) + sorted(
-            (DEFAULT_ROOT / "data" / "ttl").glob("*.ttl"))
+            (DEFAULT_ROOT / "data" / "ttl").glob("*.ttl")
+        )
         shutil.rmtree(path, ignore_errors=True)
         build_plain_store(path, files)
         return path, f"PLAIN store of the repository's Turtle (materialize failed: {error})"
@@ -207,13 +214,24 @@ def start_oxigraph(store: Path, work: Path) -> tuple[subprocess.Popen[bytes], st
     with open_read_only(store) as source:
         source.dump(str(dump), ox.RdfFormat.N_QUADS)
     location = work / "oxigraph"
-    subprocess.run([binary, "load", "--location", str(location), "--file", str(dump)],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [binary, "load", "--location", str(location), "--file", str(dump)],
+        check=True,
+        capture_output=True,
+    )
     port = free_port()
     process = subprocess.Popen(
-        [binary, "serve-read-only", "--location", str(location), "--bind", f"127.0.0.1:{port}",
-         "--union-default-graph"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            "serve-read-only",
+            "--location",
+            str(location),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--union-default-graph",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}/query"
     deadline = time.monotonic() + 30
@@ -239,49 +257,77 @@ def main() -> int:
         work = Path(tmp)
         store, provenance = prepare_store(args, work)
         oxigraph, ox_url = start_oxigraph(store, work)
-        ours = LiveServer(Settings(store_path=store, query_workers=args.workers))
-        # LiveServer writes its log beside the store; keep it in the temp dir.
-        ours.log_path = work / "server.log"
+        servers = {
+            "ours": LiveServer(
+                Settings(store_path=store, query_workers=args.workers, result_cache_entries=0)
+            ),
+            "ours+cache": LiveServer(Settings(store_path=store, query_workers=args.workers)),
+        }
+        for name, server in servers.items():
+            server.log_path = work / f"{name}.log"
         try:
-            ours.start()
-            our_url = ours.url + "/sparql"
+            for server in servers.values():
+                server.start()
+            our_url = servers["ours"].url + "/sparql"
+            urls = [our_url, servers["ours+cache"].url + "/sparql", ox_url]
             picked = httpx.get(our_url, params={"query": PICK_PERSON}, timeout=30).json()
             person = picked["results"]["bindings"][0]["person"]["value"]
             queries = {"lookup": lookup_query(person), "two-hop": two_hop_query(person)}
             sizes = {}
             for name, query in queries.items():
                 a = httpx.get(our_url, params={"query": query}, timeout=30).json()
-                b = httpx.get(ox_url, params={"query": query}, timeout=30,
-                              headers={"accept": "application/sparql-results+json"}).json()
+                b = httpx.get(
+                    ox_url,
+                    params={"query": query},
+                    timeout=30,
+                    headers={"accept": "application/sparql-results+json"},
+                ).json()
                 rows_a, rows_b = len(a["results"]["bindings"]), len(b["results"]["bindings"])
                 assert rows_a == rows_b, (name, rows_a, rows_b)
                 sizes[name] = rows_a
+            load = Path("/proc/loadavg").read_text().split()[:3]
             print(f"store: {provenance}")
             print(f"person: {person}; rows: lookup {sizes['lookup']}, two-hop {sizes['two-hop']}")
-            print(f"{args.duration:g} s per cell and server, in {ROUNDS} alternating slices "
-                  f"after {WARMUP_S:g} s warm-up each; "
-                  f"our query workers: {args.workers}\n")
-            header = (f"{'query':8} {'clients':>7} | {'ours req/s':>10} {'p50 ms':>7} "
-                      f"{'p99 ms':>7} | {'oxigraph req/s':>14} {'p50 ms':>7} {'p99 ms':>7} "
-                      f"| {'ours/oxigraph':>13}")
+            print(
+                f"{args.duration:g} s per cell and server, in {ROUNDS} alternating slices "
+                f"after {WARMUP_S:g} s warm-up each; our query workers: {args.workers}; "
+                f"load average before: {' '.join(load)}"
+            )
+            print(
+                "ours = result cache off (every request runs in a worker); "
+                "ours+cache = default settings (repeated queries answered from memory)\n"
+            )
+            header = (
+                f"{'query':8} {'clients':>7} | {'ours':>20} | {'ours+cache':>20} | "
+                f"{'oxigraph':>20} | {'ours/ox':>7} {'+cache/ox':>9}"
+            )
+            sub_header = (
+                f"{'':8} {'':>7} | {'req/s  p50  p99 ms':>20} | "
+                f"{'req/s  p50  p99 ms':>20} | {'req/s  p50  p99 ms':>20} |"
+            )
             print(header)
+            print(sub_header)
             print("-" * len(header))
             for name, query in queries.items():
                 for clients in args.clients:
-                    mine, theirs = compare(our_url, ox_url, query, clients, args.duration)
+                    mine, cached, theirs = compare(urls, query, clients, args.duration)
+                    cells = " | ".join(
+                        f"{r.rps:>6.0f} {r.percentile(50):>5.2f} {r.percentile(99):>6.2f}"
+                        for r in (mine, cached, theirs)
+                    )
                     ratio = mine.rps / theirs.rps if theirs.rps else float("nan")
-                    errors = ""
-                    if mine.errors or theirs.errors:
-                        errors = f"  (errors: ours {mine.errors}, oxigraph {theirs.errors})"
-                    print(f"{name:8} {clients:>7} | {mine.rps:>10.0f} {mine.percentile(50):>7.2f} "
-                          f"{mine.percentile(99):>7.2f} | {theirs.rps:>14.0f} "
-                          f"{theirs.percentile(50):>7.2f} {theirs.percentile(99):>7.2f} "
-                          f"| {ratio:>13.2f}{errors}", flush=True)
+                    cratio = cached.rps / theirs.rps if theirs.rps else float("nan")
+                    errors = sum(r.errors for r in (mine, cached, theirs))
+                    note = f"  ({errors} non-200 answers)" if errors else ""
+                    print(
+                        f"{name:8} {clients:>7} | {cells} | {ratio:>7.2f} {cratio:>9.2f}{note}",
+                        flush=True,
+                    )
         finally:
-            ours.stop()
+            for server in servers.values():
+                server.stop()
             oxigraph.terminate()
             oxigraph.wait(timeout=10)
-    _ = statistics  # (kept for ad-hoc analysis of latencies)
     return 0
 
 

@@ -25,6 +25,8 @@ DEFAULT_MAX_BODY_BYTES = 1_000_000
 DEFAULT_MAX_QUERY_LENGTH = 100_000
 DEFAULT_MAX_RESULT_ROWS = 100_000
 DEFAULT_QUERY_WORKERS = 2
+DEFAULT_RESULT_CACHE_ENTRIES = 512
+DEFAULT_RESULT_CACHE_MAX_BYTES = 256 * 1024
 
 
 class Settings(BaseSettings):
@@ -52,6 +54,17 @@ class Settings(BaseSettings):
     max_result_rows: int = DEFAULT_MAX_RESULT_ROWS
     query_workers: int = Field(
         default=DEFAULT_QUERY_WORKERS, ge=1, description="Worker processes that run queries"
+    )
+    sparql_fast_path: bool = Field(
+        default=True, description="Answer /sparql in a thin ASGI front (same core, less overhead)"
+    )
+    result_cache_entries: int = Field(
+        default=DEFAULT_RESULT_CACHE_ENTRIES,
+        ge=0,
+        description="Answers kept in memory (the store is read-only); 0 turns the cache off",
+    )
+    result_cache_max_bytes: int = Field(
+        default=DEFAULT_RESULT_CACHE_MAX_BYTES, ge=0, description="Largest answer the cache keeps"
     )
     access_log: bool = Field(default=False, description="Log every request (costs throughput)")
 

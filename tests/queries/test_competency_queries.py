@@ -223,6 +223,81 @@ EXPECTED: dict[str, Expect] = {
             ("1937", "arrest", "Elista"),
         ],
     ),
+    "13-persons-in-more-than-one-source": expect(
+        "personLabel sources",
+        [
+            ("M.K. Kozybaev", "3"),
+            ("F.I. Goloshchekin", "2"),
+            ("Joseph Stalin", "2"),
+            ("Gulnara Mendikulova", "2"),
+        ],
+    ),
+    "41-path-goloshchekin-mirzoyan": expect(
+        "subjectLabel length step fromLabel type toLabel mode certainty",
+        [
+            (
+                "F.I. Goloshchekin",
+                "1",
+                "1",
+                "F.I. Goloshchekin",
+                "successor of (in a post)",
+                "L.I. Mirzoyan",
+                STATED,
+                "certain",
+            ),
+        ],
+    ),
+    "42-network-of-the-report-of-1930-11-24": expect(
+        "kind label tieType otherLabel",
+        [
+            ("person", "Dara Sadykov", "", ""),
+            ("person", "Mukoy Azhibekov", "accomplice, co-organiser", "Rakhatov Srabil"),
+            ("person", "Rakhatov Srabil", "accomplice, co-organiser", "Mukoy Azhibekov"),
+            ("group or institution", "Koljai border outpost", "", ""),
+            ("place", "China", "", ""),
+        ],
+    ),
+    "43-timeline-of-mazhit-bektanov": expect(
+        "date type archival",
+        [
+            ("1945-06-18", "repatriation", "Riksarkivet, RA / S-1681 / D / Db / L0015"),
+            ("1950-01-24", "arrest", ""),
+            ("1950-04-12", "sentence, conviction", ""),
+            ("1989-12-22", "rehabilitation", ""),
+        ],
+    ),
+    "44-documents-in-ap-rk-fond-141": expect(
+        "opis file",
+        [("1", "5056"), ("1", "5057"), ("1", "5061"), ("17", "465a")],
+        exact=True,
+    ),
+    "45-who-cites-zemskov-2005a": expect(
+        "citingLabel",
+        [
+            (
+                "Bolatkhan 2023, Selective Favoritism and Confirmed 'Sovietness' among Kalmyk "
+                "Special Settlers within the Qazaq SSR",
+            )
+        ],
+    ),
+    "46-scholars-in-several-sources": expect(
+        "scholarLabel sources",
+        [("M.K. Kozybaev", "3"), ("N. Pianciola", "2"), ("Gulnara Mendikulova", "2")],
+    ),
+    "47-figures-that-do-not-add-up": expect(
+        "label value",
+        [
+            (
+                "Tarbagatai district: 697 farms rose to migrate to China "
+                "(total as printed, May 1931)",
+                "697",
+            ),
+            (
+                "Tarbagatai district: 436 (column 'Collective farms', total as printed, May 1931)",
+                "436",
+            ),
+        ],
+    ),
 }
 
 

@@ -43,9 +43,20 @@ pytestmark = pytest.mark.filterwarnings("ignore:Dataset.default_context:Deprecat
 
 # Predicates of a node shape that are not constraints (targets, structure, documentation).
 _NOT_CONSTRAINTS = {
-    SH.targetClass, SH.targetNode, SH.targetObjectsOf, SH.targetSubjectsOf, SH.target,
-    SH.property, SH.message, SH.severity, SH.deactivated, SH.name, SH.description,
-    SH.order, SH.group, SH.rule,
+    SH.targetClass,
+    SH.targetNode,
+    SH.targetObjectsOf,
+    SH.targetSubjectsOf,
+    SH.target,
+    SH.property,
+    SH.message,
+    SH.severity,
+    SH.deactivated,
+    SH.name,
+    SH.description,
+    SH.order,
+    SH.group,
+    SH.rule,
 }
 
 # A result as compared: focus node (any blank node as one placeholder), source shape,
@@ -58,7 +69,8 @@ _BLANK = "_:blank"
 def rule_and_kind(path: Path) -> tuple[str, str]:
     """`Tie-noSelfTie.violating.ttl` -> ("Tie-noSelfTie", "violating")."""
     rule, kind, suffix = path.name.rsplit(".", 2)
-    assert suffix == "ttl" and kind in KINDS, f"{path.name}: name it <Rule>.<conforming|violating>.ttl"
+    assert suffix == "ttl", f"{path.name}: not a Turtle file"
+    assert kind in KINDS, f"{path.name}: name it <Rule>.conforming.ttl or <Rule>.violating.ttl"
     return rule, kind
 
 
@@ -82,8 +94,13 @@ def node_text(graph: Graph, node: rdflib.term.Node | None) -> object:
         return node
     if graph.value(node, RDF.first) is not None or node == RDF.nil:
         return tuple(node_text(graph, item) for item in Collection(graph, node))
-    for kind in (SH.inversePath, SH.alternativePath, SH.zeroOrMorePath, SH.oneOrMorePath,
-                 SH.zeroOrOnePath):
+    for kind in (
+        SH.inversePath,
+        SH.alternativePath,
+        SH.zeroOrMorePath,
+        SH.oneOrMorePath,
+        SH.zeroOrOnePath,
+    ):
         inner = graph.value(node, kind)
         if inner is not None:
             return (str(kind), node_text(graph, inner))
@@ -120,11 +137,9 @@ def split_case(graph: Graph) -> tuple[Graph, Graph, rdflib.term.Node]:
     return data, description, report
 
 
-def results_of(report_graph: Graph, report: rdflib.term.Node, link: URIRef = SH.result) -> set[Result]:
-    out = set()
-    for result in report_graph.objects(report, link):
-        out.add(result_key(report_graph, result))
-    return out
+def results_of(graph: Graph, report: rdflib.term.Node, link: URIRef = SH.result) -> set[Result]:
+    """The results of a report (or the sh:detail results of a result)."""
+    return {result_key(graph, result) for result in graph.objects(report, link)}
 
 
 def result_key(graph: Graph, result: rdflib.term.Node) -> Result:
@@ -168,8 +183,7 @@ def validate(dataset: rdflib.Dataset) -> tuple[bool, set[Result], dict[Result, s
 
 def outcome(path: Path) -> Outcome:
     """Parse one case, split it, validate its data; picklable, for the worker processes."""
-    graph = Graph().parse(path, format="turtle")
-    data, description, report = split_case(graph)
+    data, _description, _report = split_case(Graph().parse(path, format="turtle"))
     conforms, actual, details = validate(dataset_for(data, path.name.split(".")[0]))
     return conforms, actual, details
 
@@ -177,17 +191,19 @@ def outcome(path: Path) -> Outcome:
 @pytest.fixture(scope="session")
 def outcomes(request: pytest.FixtureRequest) -> dict[Path, Outcome]:
     """Validate every selected case up front, one process per core (about 2x on 2 cores)."""
-    selected = sorted({
-        item.callspec.params["path"]
-        for item in request.session.items
-        if getattr(item, "originalname", None) == "test_shape_case" and hasattr(item, "callspec")
-    })
+    selected = sorted(
+        {
+            item.callspec.params["path"]
+            for item in request.session.items
+            if getattr(item, "originalname", None) == "test_shape_case"
+            and hasattr(item, "callspec")
+        }
+    )
     workers = min(len(selected), os.cpu_count() or 1)
     if workers <= 1:
         return {path: outcome(path) for path in selected}
-    ontology_quads()  # parsed once, inherited by the forked workers
-    shapes_graph()
-    context = multiprocessing.get_context("fork")
+    # spawn, not fork: the session may already run threads (the HTTP tests' servers).
+    context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         return dict(zip(selected, pool.map(outcome, selected, chunksize=4), strict=True))
 
@@ -248,7 +264,8 @@ def shape_rules() -> set[str]:
             rules.add(shape)
     for shape in shapes.subjects(RDF.type, SH.NodeShape):
         constraints = {
-            p for p in shapes.predicates(shape)
+            p
+            for p in shapes.predicates(shape)
             if str(p).startswith(str(SH)) and p not in _NOT_CONSTRAINTS
         }
         if isinstance(shape, URIRef) and constraints:
@@ -263,7 +280,10 @@ def test_every_rule_has_both_cases() -> None:
         present.setdefault(rule, set()).add(kind)
     rules = shape_rules()
     missing = sorted(
-        f"{rule}.{kind}.ttl" for rule in rules for kind in KINDS if kind not in present.get(rule, ())
+        f"{rule}.{kind}.ttl"
+        for rule in rules
+        for kind in KINDS
+        if kind not in present.get(rule, set())
     )
     assert not missing, f"shape rules without a test case in {CASES_DIR}: {missing}"
     orphans = sorted(set(present) - rules)

@@ -12,19 +12,19 @@ from shezhire.http.engine import QueryEngine
 from shezhire.http.protocol import SparqlService
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return cast(Settings, request.app.state.settings)
 
 
-def get_engine(request: Request) -> QueryEngine:
+async def get_engine(request: Request) -> QueryEngine:
     return cast(QueryEngine, request.app.state.engine)
 
 
-def get_service(request: Request) -> SparqlService:
+async def get_service(request: Request) -> SparqlService:
     return cast(SparqlService, request.app.state.service)
 
 
-def get_dataset(request: Request) -> DatasetInfo:
+async def get_dataset(request: Request) -> DatasetInfo:
     return cast(DatasetInfo, request.app.state.dataset)
 
 

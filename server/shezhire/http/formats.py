@@ -139,18 +139,27 @@ def _json_term(term: Term) -> dict[str, Any]:
     }
 
 
-def _json_rows(variables: Sequence[str], rows: Iterable[Sequence[Term]]) -> Iterable[str]:
-    dumps = json.dumps
-    yield '{"head":{"vars":' + dumps(list(variables)) + '},"results":{"bindings":['
-    first = True
-    for row in rows:
-        binding = {v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None}
-        yield (
-            dumps(binding, ensure_ascii=False)
-            if first
-            else "," + dumps(binding, ensure_ascii=False)
-        )
-        first = False
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
+# Rows are written in batches: one encoder call (and one piece of output) per batch.
+BATCH_ROWS = 256
+
+
+def _batches(rows: Sequence[Sequence[Term]]) -> Iterable[Sequence[Sequence[Term]]]:
+    for start in range(0, len(rows), BATCH_ROWS):
+        yield rows[start : start + BATCH_ROWS]
+
+
+def _json_rows(variables: Sequence[str], rows: Sequence[Sequence[Term]]) -> Iterable[str]:
+    encode = _JSON.encode
+    yield '{"head":{"vars":' + encode(list(variables)) + '},"results":{"bindings":['
+    separator = ""
+    for batch in _batches(rows):
+        bindings = [
+            {v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None}
+            for row in batch
+        ]
+        yield separator + encode(bindings)[1:-1]
+        separator = ","
     yield "]}}"
 
 
@@ -180,16 +189,18 @@ def _xml_term(term: Term) -> str:
 XML_HEAD = '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
 
 
-def _xml_rows(variables: Sequence[str], rows: Iterable[Sequence[Term]]) -> Iterable[str]:
+def _xml_rows(variables: Sequence[str], rows: Sequence[Sequence[Term]]) -> Iterable[str]:
     names = [quoteattr(v) for v in variables]
     yield XML_HEAD + "<head>" + "".join(f"<variable name={n}/>" for n in names)
     yield "</head><results>"
-    for row in rows:
-        parts = ["<result>"]
-        for name, term in zip(names, row, strict=True):
-            if term is not None:
-                parts.append(f"<binding name={name}>{_xml_term(term)}</binding>")
-        parts.append("</result>")
+    for batch in _batches(rows):
+        parts = []
+        for row in batch:
+            parts.append("<result>")
+            for name, term in zip(names, row, strict=True):
+                if term is not None:
+                    parts.append(f"<binding name={name}>{_xml_term(term)}</binding>")
+            parts.append("</result>")
         yield "".join(parts)
     yield "</results></sparql>\n"
 
@@ -208,19 +219,21 @@ def _csv_value(term: Term) -> str:
     return value
 
 
-def _csv_rows(variables: Sequence[str], rows: Iterable[Sequence[Term]]) -> Iterable[str]:
+def _csv_rows(variables: Sequence[str], rows: Sequence[Sequence[Term]]) -> Iterable[str]:
     yield ",".join(variables) + "\r\n"
-    for row in rows:
-        yield ",".join(_csv_value(t) for t in row) + "\r\n"
+    for batch in _batches(rows):
+        yield "".join(",".join([_csv_value(t) for t in row]) + "\r\n" for row in batch)
 
 
-def _tsv_rows(variables: Sequence[str], rows: Iterable[Sequence[Term]]) -> Iterable[str]:
+def _tsv_rows(variables: Sequence[str], rows: Sequence[Sequence[Term]]) -> Iterable[str]:
     yield "\t".join("?" + v for v in variables) + "\n"
-    for row in rows:
-        yield "\t".join("" if t is None else str(t) for t in row) + "\n"
+    for batch in _batches(rows):
+        yield "".join(
+            "\t".join(["" if t is None else str(t) for t in row]) + "\n" for row in batch
+        )
 
 
-RowWriter = Callable[[Sequence[str], Iterable[Sequence[Term]]], Iterable[str]]
+RowWriter = Callable[[Sequence[str], Sequence[Sequence[Term]]], Iterable[str]]
 ROW_WRITERS: dict[ResultsFormat, RowWriter] = {
     ResultsFormat.JSON: _json_rows,
     ResultsFormat.XML: _xml_rows,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Mapping
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin
 
@@ -196,6 +197,49 @@ def service_targets(query: str) -> list[str]:
     return targets
 
 
+# --- the result cache -----------------------------------------------------------------------
+
+
+class ResultCache:
+    """Answers to recent queries, least recently used out first.
+
+    The served store never changes while the process runs, so an answer stays right; only
+    whole (non-streamed) 200 and 400 answers up to ``max_bytes`` are kept.
+    """
+
+    CACHEABLE = frozenset({200, 400})
+
+    def __init__(self, entries: int, max_bytes: int) -> None:
+        self.entries = entries
+        self.max_bytes = max_bytes
+        self._data: OrderedDict[Hashable, Outcome] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> Outcome | None:
+        if not self.entries:
+            return None
+        outcome = self._data.get(key)
+        if outcome is None:
+            self.misses += 1
+            return None
+        self._data.move_to_end(key)
+        self.hits += 1
+        return outcome
+
+    def put(self, key: Hashable, outcome: Outcome) -> None:
+        if (
+            not self.entries
+            or outcome.body is None
+            or outcome.status not in self.CACHEABLE
+            or len(outcome.body) > self.max_bytes
+        ):
+            return
+        self._data[key] = outcome
+        if len(self._data) > self.entries:
+            self._data.popitem(last=False)
+
+
 # --- the service ----------------------------------------------------------------------------
 
 
@@ -207,6 +251,7 @@ class SparqlService:
         self.engine = engine
         self.sd = sd
         self.allowlist = frozenset(settings.service_allowlist)
+        self.cache = ResultCache(settings.result_cache_entries, settings.result_cache_max_bytes)
 
     def timeout_for(self, requested: str | None) -> float:
         limit = self.settings.query_timeout_s
@@ -300,8 +345,12 @@ class SparqlService:
             return problem(
                 406, f"Cannot answer in {wanted!r}. Supported: {supported_media_types()}."
             )
-        self.check_services(query)
         dataset = bool(default_graphs or named_graphs)
+        key = (query, results_fmt, graph_fmt, default_graphs, named_graphs, base_iri)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        self.check_services(query)
         job = Job(
             query,
             -1 if results_fmt is None else int(results_fmt),
@@ -311,4 +360,6 @@ class SparqlService:
             self.settings.max_result_rows,
             base_iri,
         )
-        return await self.engine.run(job, timeout_s)
+        outcome = await self.engine.run(job, timeout_s)
+        self.cache.put(key, outcome)
+        return outcome

@@ -10,13 +10,15 @@ import uvicorn
 
 from shezhire.config import Settings
 from shezhire.http.app import create_app
+from shezhire.http.front import SparqlFront
 from shezhire.pipeline.build import ensure_built
 
 
 def serve(settings: Settings) -> None:
     """Serve the already-built store at settings.store (blocks until interrupted)."""
+    app = create_app(settings)
     uvicorn.run(
-        create_app(settings),
+        SparqlFront(app) if settings.sparql_fast_path else app,
         host=settings.host,
         port=settings.port,
         loop="uvloop",

@@ -115,8 +115,15 @@ def run_job(store: ox.Store, job: wire.Job, sock: socket.socket) -> None:
                 return
             rfmt = ResultsFormat(job.results_format)
             out = FrameWriter(sock, 200, RESULTS_MEDIA[rfmt].content_type)
+            pieces: list[str] = []
+            size = 0
             for piece in ROW_WRITERS[rfmt](variables, rows):
-                out.write(piece)
+                pieces.append(piece)
+                size += len(piece)
+                if size >= wire.CHUNK_BYTES:
+                    out.write("".join(pieces).encode())
+                    pieces, size = [], 0
+            out.write("".join(pieces).encode())
             out.close()
         elif isinstance(result, ox.QueryBoolean):
             if job.results_format < 0:

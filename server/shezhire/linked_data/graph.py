@@ -1,0 +1,362 @@
+"""The published store, held in memory once per process, and what the pages read from it.
+
+:func:`dataset_for` opens ``settings.store`` with
+:func:`shezhire.pipeline.store.load_in_memory` on first use and keeps it; when the store link
+is swapped to a new build it loads the new one. :func:`describe` is the RDF description of a
+resource; labels, counts and the build's identity (for ETag and Last-Modified) live here too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from shezhire.config import BASE_IRI, GRAPH_BASE, INFERRED_GRAPH, Settings
+from shezhire.pipeline.store import load_in_memory
+
+SHZ = "https://w3id.org/shezhire/ontology#"
+RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+OA = "http://www.w3.org/ns/oa#"
+SCHEMA = "https://schema.org/"
+DCTERMS = "http://purl.org/dc/terms/"
+ID_BASE = BASE_IRI + "id/"
+VOCAB_BASE = BASE_IRI + "vocab/"
+ONTOLOGY_IRI = BASE_IRI + "ontology"
+
+RDF_TYPE = ox.NamedNode(RDF + "type")
+RDFS_LABEL = ox.NamedNode(RDFS + "label")
+SKOS_PREF_LABEL = ox.NamedNode(SKOS + "prefLabel")
+
+PREFIXES: dict[str, str] = {
+    "shz": SHZ,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "schema": SCHEMA,
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "skos": SKOS,
+    "oa": OA,
+    "dcterms": DCTERMS,
+    "bibo": "http://purl.org/ontology/bibo/",
+    "cito": "http://purl.org/spar/cito/",
+    "qb": "http://purl.org/linked-data/cube#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "edtf": "http://id.loc.gov/datatypes/edtf/",
+    "void": "http://rdfs.org/ns/void#",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "kin": VOCAB_BASE + "kin/",
+    "soc": VOCAB_BASE + "soc/",
+    "mode": VOCAB_BASE + "mode/",
+    "cert": VOCAB_BASE + "cert/",
+    "evt": VOCAB_BASE + "evt/",
+    "role": VOCAB_BASE + "role/",
+    "act": VOCAB_BASE + "act/",
+    "itype": VOCAB_BASE + "itype/",
+    "ptype": VOCAB_BASE + "ptype/",
+    "unit": VOCAB_BASE + "unit/",
+    "person": ID_BASE + "person/",
+    "tie": ID_BASE + "tie/",
+    "event": ID_BASE + "event/",
+    "position": ID_BASE + "position/",
+    "lact": ID_BASE + "act/",
+    "item": ID_BASE + "item/",
+    "ref": ID_BASE + "ref/",
+    "inst": ID_BASE + "inst/",
+    "place": ID_BASE + "place/",
+    "work": ID_BASE + "work/",
+    "stat": ID_BASE + "stat/",
+    "note": ID_BASE + "note/",
+    "graph": GRAPH_BASE,
+}
+
+# Incoming triples past this many are left out of a description (a vocabulary concept or a
+# publication is the object of thousands); blank-node owners are looked up below the limit only.
+MAX_INCOMING = 2000
+MAX_BLANK_OWNERS = 500
+
+
+def curie(iri: str) -> str:
+    """``shz:Person`` for a known namespace, else the IRI itself."""
+    best = ""
+    best_prefix = ""
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(namespace) and len(namespace) > len(best):
+            best, best_prefix = namespace, prefix
+    if best and len(iri) > len(best):
+        return f"{best_prefix}:{iri[len(best) :]}"
+    return iri
+
+
+def term_key(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | ox.DefaultGraph) -> str:
+    return str(term)
+
+
+@dataclass
+class Dataset:
+    """One loaded build of the store: the in-memory copy plus what pages reuse."""
+
+    store: ox.Store
+    target: Path
+    built: float
+    build_id: str
+    _labels: dict[str, str] | None = field(default=None, repr=False)
+    _cache: dict[str, object] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.build_id}"'
+
+    @property
+    def last_modified(self) -> str:
+        return formatdate(self.built, usegmt=True)
+
+    def memo(self, key: str, make: object) -> object:
+        """A value computed once per build (``make`` is a zero-argument callable)."""
+        with self._lock:
+            if key not in self._cache:
+                assert callable(make)
+                self._cache[key] = make()
+            return self._cache[key]
+
+    # -- labels -----------------------------------------------------------------------------
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """IRI -> its display label: rdfs:label@en, else skos:prefLabel@en, else any label."""
+        if self._labels is None:
+            ranked: dict[str, tuple[int, str]] = {}
+            for predicate, base_rank in ((RDFS_LABEL, 0), (SKOS_PREF_LABEL, 2)):
+                for quad in self.store.quads_for_pattern(None, predicate, None, None):
+                    subject, value = quad.subject, quad.object
+                    if not isinstance(subject, ox.NamedNode) or not isinstance(value, ox.Literal):
+                        continue
+                    lang = (value.language or "").lower()
+                    rank = base_rank + (0 if lang == "en" else 1 if not lang else 4)
+                    current = ranked.get(subject.value)
+                    if current is None or rank < current[0]:
+                        ranked[subject.value] = (rank, value.value)
+            self._labels = {iri: label for iri, (_rank, label) in ranked.items()}
+        return self._labels
+
+    def label(self, iri: str) -> str:
+        return self.labels.get(iri) or local_name(iri)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def exists(self, iri: str) -> bool:
+        node = ox.NamedNode(iri)
+        for _ in self.store.quads_for_pattern(node, None, None, None):
+            return True
+        for _ in self.store.quads_for_pattern(None, None, node, None):
+            return True
+        return False
+
+    def select(self, query: str) -> list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]]:
+        """Rows of a SELECT over the union of the named graphs, unbound variables left out."""
+        solutions = self.store.query(query, prefixes=PREFIXES, use_default_graph_as_union=True)
+        assert isinstance(solutions, ox.QuerySolutions)
+        names = [v.value for v in solutions.variables]
+        rows: list[dict[str, ox.NamedNode | ox.BlankNode | ox.Literal]] = []
+        for solution in solutions:
+            row: dict[str, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
+            for name in names:
+                value = solution[name]
+                if isinstance(value, ox.NamedNode | ox.BlankNode | ox.Literal):
+                    row[name] = value
+            rows.append(row)
+        return rows
+
+    def count(self, query: str) -> int:
+        rows = self.select(query)
+        if not rows:
+            return 0
+        value = rows[0].get("n")
+        return int(value.value) if isinstance(value, ox.Literal) else 0
+
+    def graphs(self) -> dict[str, int]:
+        """Named graph IRI -> number of quads in it, sorted by IRI."""
+
+        def make() -> dict[str, int]:
+            sizes: dict[str, int] = {}
+            for quad in self.store.quads_for_pattern(None, None, None, None):
+                graph = quad.graph_name
+                key = graph.value if isinstance(graph, ox.NamedNode) else ""
+                sizes[key] = sizes.get(key, 0) + 1
+            return dict(sorted(sizes.items()))
+
+        result = self.memo("graphs", make)
+        assert isinstance(result, dict)
+        return result
+
+    def graphs_of(self, iri: str) -> list[str]:
+        """The named graphs that say something about ``iri`` as a subject."""
+        found: set[str] = set()
+        for quad in self.store.quads_for_pattern(ox.NamedNode(iri), None, None, None):
+            if isinstance(quad.graph_name, ox.NamedNode):
+                found.add(quad.graph_name.value)
+        return sorted(found)
+
+
+def local_name(iri: str) -> str:
+    for sep in ("#", "/"):
+        stripped = iri.rstrip("/")
+        if sep in stripped:
+            tail = stripped.rsplit(sep, 1)[1]
+            if tail:
+                return tail
+    return iri
+
+
+# -- the per-process cache ---------------------------------------------------------------------
+
+_lock = threading.Lock()
+_loaded: dict[str, Dataset] = {}
+
+
+def _build_identity(store_link: Path, target: Path) -> tuple[float, str]:
+    """(build time, a short id) from ``<store>.build.json`` when present, else the directory."""
+    info_path = store_link.with_name(store_link.name + ".build.json")
+    built = target.stat().st_mtime
+    digest = hashlib.sha256(str(target).encode())
+    try:
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+        if isinstance(info, dict) and Path(str(info.get("target", ""))).resolve() == target:
+            built = float(info.get("built", built))
+            digest.update(str(info.get("digest", "")).encode())
+    except (OSError, ValueError):
+        pass
+    digest.update(repr(built).encode())
+    return built, digest.hexdigest()[:20]
+
+
+def dataset_for(settings: Settings) -> Dataset:
+    """The in-memory copy of ``settings.store`` (loaded on first use, reloaded after a rebuild)."""
+    link = settings.store
+    target = Path(os.path.realpath(link))
+    key = str(link.absolute())
+    current = _loaded.get(key)
+    if current is not None and current.target == target:
+        return current
+    with _lock:
+        current = _loaded.get(key)
+        if current is not None and current.target == target:
+            return current
+        built, build_id = _build_identity(link, target)
+        dataset = Dataset(load_in_memory(link), target, built, build_id)
+        _loaded[key] = dataset
+        return dataset
+
+
+# -- descriptions --------------------------------------------------------------------------------
+
+Term = ox.NamedNode | ox.BlankNode | ox.Literal
+
+
+def _outgoing(store: ox.Store, subject: ox.NamedNode | ox.BlankNode) -> Iterator[ox.Triple]:
+    """``subject``'s triples and, recursively, those of the blank nodes it owns."""
+    pending: list[ox.NamedNode | ox.BlankNode] = [subject]
+    visited: set[str] = {str(subject)}
+    while pending:
+        node = pending.pop()
+        for quad in store.quads_for_pattern(node, None, None, None):
+            obj = quad.object
+            if isinstance(obj, ox.Triple):
+                continue
+            yield ox.Triple(quad.subject, quad.predicate, obj)
+            if isinstance(obj, ox.BlankNode) and str(obj) not in visited:
+                visited.add(str(obj))
+                pending.append(obj)
+
+
+def _owners(
+    store: ox.Store, node: ox.BlankNode, depth: int = 3
+) -> Iterator[tuple[ox.NamedNode, list[ox.Triple]]]:
+    """IRIs that own blank node ``node`` (through up to ``depth`` blank nodes), with the path."""
+    for quad in store.quads_for_pattern(None, None, node, None):
+        link = ox.Triple(quad.subject, quad.predicate, node)
+        if isinstance(quad.subject, ox.NamedNode):
+            yield quad.subject, [link]
+        elif isinstance(quad.subject, ox.BlankNode) and depth > 1:
+            for owner, path in _owners(store, quad.subject, depth - 1):
+                yield owner, [*path, link]
+
+
+def describe(dataset: Dataset, iri: str) -> list[ox.Triple]:
+    """The description of ``iri`` over all named graphs (their union, without duplicates).
+
+    Its own triples and the blank nodes it owns, recursively (citations, participations); the
+    triples of resources that point to it (ties, events, positions, acts, references), with the
+    blank-node paths that lead to it (an event's participation of a person); and the labels and
+    types of every resource the description mentions, so that a client can show it as it is.
+    """
+    store = dataset.store
+    node = ox.NamedNode(iri)
+    triples: dict[str, ox.Triple] = {}
+
+    def add(items: Iterable[ox.Triple]) -> None:
+        for triple in items:
+            triples.setdefault(str(triple), triple)
+
+    add(_outgoing(store, node))
+    referrers: set[str] = set()
+    incoming = list(store.quads_for_pattern(None, None, node, None))
+    blank_owners = len(incoming) <= MAX_BLANK_OWNERS
+    for quad in incoming[:MAX_INCOMING]:
+        subject = quad.subject
+        if isinstance(subject, ox.NamedNode):
+            add([ox.Triple(subject, quad.predicate, node)])
+            referrers.add(subject.value)
+        elif isinstance(subject, ox.BlankNode) and blank_owners:
+            for owner, path in _owners(store, subject):
+                add(path)
+                add(_outgoing(store, subject))
+                referrers.add(owner.value)
+    mentioned: set[str] = set(referrers)
+    for triple in list(triples.values()):
+        for term in (triple.subject, triple.predicate, triple.object):
+            if isinstance(term, ox.NamedNode) and term.value != iri:
+                mentioned.add(term.value)
+    for other in sorted(mentioned):
+        other_node = ox.NamedNode(other)
+        for predicate in (RDFS_LABEL, SKOS_PREF_LABEL):
+            add(
+                ox.Triple(q.subject, q.predicate, q.object)
+                for q in store.quads_for_pattern(other_node, predicate, None, None)
+            )
+        if other in referrers:
+            add(
+                ox.Triple(q.subject, q.predicate, q.object)
+                for q in store.quads_for_pattern(other_node, RDF_TYPE, None, None)
+                if isinstance(q.object, ox.NamedNode) and q.object.value.startswith(SHZ)
+            )
+    return list(triples.values())
+
+
+def graph_document(dataset: Dataset, graph_iri: str) -> list[ox.Triple]:
+    """Every triple of one named graph."""
+    return [
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in dataset.store.quads_for_pattern(None, None, None, ox.NamedNode(graph_iri))
+        if not isinstance(q.object, ox.Triple)
+    ]
+
+
+def is_inferred(dataset: Dataset, triple: ox.Triple) -> bool:
+    """True when ``triple`` is only in graph/inferred (materialized by the build)."""
+    graphs = {
+        q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
+        for q in dataset.store.quads_for_pattern(triple.subject, triple.predicate, triple.object)
+    }
+    return graphs == {INFERRED_GRAPH}

@@ -1,0 +1,162 @@
+"""Content negotiation for linked-data resources: Accept with q-values, or ``?format=``.
+
+``negotiate(accept, format_param, offers)`` returns the chosen :class:`Format`, or ``None`` when
+nothing the client accepts is offered (the caller answers 406), and raises
+:class:`UnknownFormat` for a ``?format=`` value that names no format (400).
+A range's quality comes from the most specific range that matches (``text/turtle`` beats
+``text/*`` beats ``*/*``); ``q=0`` excludes; ties go to the server's order, whose first entry
+is its default.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import pyoxigraph as ox
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str  # the ?format= value and the file extension of dumps
+    media_type: str
+    content_type: str
+    rdf: ox.RdfFormat | None  # None for HTML
+    aliases: tuple[str, ...] = ()
+    label: str = ""
+
+
+HTML = Format("html", "text/html", "text/html; charset=utf-8", None, ("application/xhtml+xml",))
+TURTLE = Format(
+    "ttl",
+    "text/turtle",
+    "text/turtle; charset=utf-8",
+    ox.RdfFormat.TURTLE,
+    ("application/x-turtle",),
+    "Turtle",
+)
+JSONLD = Format(
+    "jsonld",
+    "application/ld+json",
+    "application/ld+json",
+    ox.RdfFormat.JSON_LD,
+    ("application/json",),
+    "JSON-LD",
+)
+NTRIPLES = Format(
+    "nt",
+    "application/n-triples",
+    "application/n-triples; charset=utf-8",
+    ox.RdfFormat.N_TRIPLES,
+    (),
+    "N-Triples",
+)
+RDFXML = Format(
+    "rdf",
+    "application/rdf+xml",
+    "application/rdf+xml; charset=utf-8",
+    ox.RdfFormat.RDF_XML,
+    ("application/xml", "text/xml"),
+    "RDF/XML",
+)
+NQUADS = Format(
+    "nq",
+    "application/n-quads",
+    "application/n-quads; charset=utf-8",
+    ox.RdfFormat.N_QUADS,
+    (),
+    "N-Quads",
+)
+TRIG = Format("trig", "application/trig", "application/trig; charset=utf-8", ox.RdfFormat.TRIG)
+
+# What a resource (an entity, a concept, the ontology, a named graph) can be had as.
+RESOURCE_OFFERS: tuple[Format, ...] = (HTML, TURTLE, JSONLD, NTRIPLES, RDFXML)
+# The dataset description: RDF only, Turtle first.
+VOID_OFFERS: tuple[Format, ...] = (TURTLE, JSONLD, NTRIPLES, RDFXML)
+FORMAT_NAMES: dict[str, Format] = {
+    **{f.name: f for f in (HTML, TURTLE, JSONLD, NTRIPLES, RDFXML, NQUADS, TRIG)},
+    "turtle": TURTLE,
+    "json-ld": JSONLD,
+    "json": JSONLD,
+    "ntriples": NTRIPLES,
+    "xml": RDFXML,
+    "rdfxml": RDFXML,
+}
+
+
+class UnknownFormat(ValueError):
+    """A ``?format=`` value that names no format."""
+
+
+AcceptRange = tuple[str, str, float]
+
+
+@lru_cache(maxsize=256)
+def parse_accept(header: str) -> tuple[AcceptRange, ...]:
+    """(type, subtype, q) per media range; malformed ranges are skipped."""
+    ranges: list[AcceptRange] = []
+    for part in header.split(","):
+        fields = part.split(";")
+        media = fields[0].strip().lower()
+        if media == "*":
+            media = "*/*"
+        main, slash, sub = media.partition("/")
+        if not slash or not main or not sub:
+            continue
+        q = 1.0
+        for param in fields[1:]:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = min(max(float(value.strip()), 0.0), 1.0)
+                except ValueError:
+                    q = 0.0
+        ranges.append((main.strip(), sub.strip(), q))
+    return tuple(ranges)
+
+
+def quality(ranges: Sequence[AcceptRange], media_type: str) -> float:
+    main, _, sub = media_type.partition("/")
+    best_specificity, best_q = -1, 0.0
+    for r_main, r_sub, q in ranges:
+        if (r_main, r_sub) == (main, sub):
+            specificity = 2
+        elif r_main == main and r_sub == "*":
+            specificity = 1
+        elif (r_main, r_sub) == ("*", "*"):
+            specificity = 0
+        else:
+            continue
+        if specificity > best_specificity:
+            best_specificity, best_q = specificity, q
+    return best_q
+
+
+def negotiate(
+    accept: str | None, format_param: str | None, offers: Sequence[Format]
+) -> Format | None:
+    if format_param:
+        chosen = FORMAT_NAMES.get(format_param.strip().lower())
+        if chosen is None:
+            for offer in offers:
+                if format_param.strip().lower() in (offer.media_type, *offer.aliases):
+                    return offer
+            raise UnknownFormat(format_param)
+        return chosen if chosen in offers else None
+    if not accept or not accept.strip():
+        return offers[0]
+    ranges = parse_accept(accept)
+    if not ranges:
+        return offers[0]
+    best: Format | None = None
+    best_q = 0.0
+    for offer in offers:
+        q = max(quality(ranges, m) for m in (offer.media_type, *offer.aliases))
+        if q > best_q:
+            best, best_q = offer, q
+    return best
+
+
+def describe_offers(offers: Sequence[Format]) -> str:
+    return ", ".join(o.media_type for o in offers)
