@@ -44,6 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Read-only SPARQL 1.1 endpoint over the Shezhire knowledge graph.",
         lifespan=lifespan,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
     )
     app.state.settings = settings
     errors.install(app)
