@@ -25,6 +25,7 @@ DEFAULT_MAX_BODY_BYTES = 1_000_000
 DEFAULT_MAX_QUERY_LENGTH = 100_000
 DEFAULT_MAX_RESULT_ROWS = 100_000
 DEFAULT_QUERY_WORKERS = 2
+DEFAULT_WORKER_MEMORY_MB = 4096
 DEFAULT_RESULT_CACHE_ENTRIES = 512
 DEFAULT_RESULT_CACHE_MAX_BYTES = 256 * 1024
 
@@ -54,6 +55,11 @@ class Settings(BaseSettings):
     max_result_rows: int = DEFAULT_MAX_RESULT_ROWS
     query_workers: int = Field(
         default=DEFAULT_QUERY_WORKERS, ge=1, description="Worker processes that run queries"
+    )
+    worker_memory_mb: int = Field(
+        default=DEFAULT_WORKER_MEMORY_MB,
+        ge=0,
+        description="Address-space limit of each query worker (a query past it gets 503); 0 = none",
     )
     sparql_fast_path: bool = Field(
         default=True, description="Answer /sparql in a thin ASGI front (same core, less overhead)"

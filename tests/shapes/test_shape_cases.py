@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import pyoxigraph as ox
 import pyshacl
 import pytest
 import rdflib
@@ -165,7 +166,7 @@ def dataset_for(data: Graph, name: str) -> rdflib.Dataset:
     return dataset
 
 
-def validate(dataset: rdflib.Dataset) -> tuple[bool, set[Result], dict[Result, set[Result]]]:
+def validate(dataset: rdflib.Dataset) -> Outcome:
     """pySHACL as the gate runs it; the results, and the sh:detail results under each."""
     conforms, report, _text = pyshacl.validate(
         dataset, shacl_graph=shapes_graph(), inference="none", allow_warnings=True
@@ -299,3 +300,10 @@ def test_every_property_shape_is_named() -> None:
         if isinstance(prop, BNode)
     ]
     assert not blank, f"give these property shapes an IRI shape:...: {blank}"
+
+
+def test_case_files_parse_strictly() -> None:
+    """Each case is Turtle the build's strict parser (pyoxigraph) accepts, not only rdflib."""
+    for path in CASE_FILES:
+        quads = list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE, base_iri=path.as_uri()))
+        assert quads, path.name

@@ -25,7 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         dataset = await asyncio.to_thread(snapshot, settings.store)
-        engine = QueryEngine(dataset.dump_path, settings.query_workers)
+        engine = QueryEngine(dataset.dump_path, settings.query_workers, settings.worker_memory_mb)
         try:
             await engine.start()
             app.state.settings = settings

@@ -82,11 +82,13 @@ class Worker:
 class QueryEngine:
     """A pool of long-lived worker processes; see the module docstring."""
 
-    def __init__(self, dump_path: Path, workers: int) -> None:
+    def __init__(self, dump_path: Path, workers: int, memory_mb: int = 0) -> None:
         self.dump_path = dump_path
         self.size = workers
+        self.memory_mb = memory_mb
         self._idle: asyncio.Queue[Worker] = asyncio.Queue()
-        self._all: set[Worker] = set()
+        self._all: set[Worker] = set()  # every live process, starting or ready
+        self._ready: set[Worker] = set()  # those that have loaded the store
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
         self.killed = 0  # workers killed for running past their limit (for /health)
@@ -105,7 +107,8 @@ class QueryEngine:
 
     @property
     def pids(self) -> list[int]:
-        return sorted(w.pid for w in self._all)
+        """Process ids of the workers ready to take queries."""
+        return sorted(w.pid for w in self._ready)
 
     async def _spawn(self) -> None:
         parent, child = socket.socketpair()
@@ -116,6 +119,7 @@ class QueryEngine:
                 "shezhire.http.worker",
                 str(child.fileno()),
                 str(self.dump_path),
+                str(self.memory_mb),
                 pass_fds=(child.fileno(),),
                 stdin=asyncio.subprocess.DEVNULL,
             )
@@ -135,6 +139,7 @@ class QueryEngine:
         if self._closed:
             await self._kill(worker)
             return
+        self._ready.add(worker)
         self._idle.put_nowait(worker)
 
     def _respawn_later(self) -> None:
@@ -152,6 +157,7 @@ class QueryEngine:
 
     async def _kill(self, worker: Worker) -> None:
         self._all.discard(worker)
+        self._ready.discard(worker)
         with contextlib.suppress(ProcessLookupError):
             worker.process.kill()
         worker.writer.close()
@@ -161,6 +167,7 @@ class QueryEngine:
     def _discard(self, worker: Worker) -> None:
         """Kill a worker whose state is unknown (timed out, client gone) and replace it."""
         self._all.discard(worker)
+        self._ready.discard(worker)
         with contextlib.suppress(ProcessLookupError):
             worker.process.kill()
         worker.writer.close()
@@ -206,7 +213,11 @@ class QueryEngine:
             )
         except (asyncio.IncompleteReadError, ConnectionError, OSError):
             self._discard(worker)
-            return problem(503, "Query stopped: its worker process died (out of memory?).")
+            return problem(
+                503,
+                "Query stopped: its worker process died, most likely past its memory limit "
+                "(worker_memory_mb). Narrow the query.",
+            )
         except BaseException:  # cancelled: the client went away
             self._discard(worker)
             raise

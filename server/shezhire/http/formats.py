@@ -228,9 +228,7 @@ def _csv_rows(variables: Sequence[str], rows: Sequence[Sequence[Term]]) -> Itera
 def _tsv_rows(variables: Sequence[str], rows: Sequence[Sequence[Term]]) -> Iterable[str]:
     yield "\t".join("?" + v for v in variables) + "\n"
     for batch in _batches(rows):
-        yield "".join(
-            "\t".join(["" if t is None else str(t) for t in row]) + "\n" for row in batch
-        )
+        yield "".join("\t".join(["" if t is None else str(t) for t in row]) + "\n" for row in batch)
 
 
 RowWriter = Callable[[Sequence[str], Sequence[Sequence[Term]]], Iterable[str]]

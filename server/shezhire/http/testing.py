@@ -20,7 +20,7 @@ from types import TracebackType
 import httpx
 import pyoxigraph as ox
 
-from shezhire.config import GRAPH_BASE, Settings
+from shezhire.config import GRAPH_BASE, ONTOLOGY_GRAPH, Settings
 
 SERVER_START_TIMEOUT_S = 60.0
 
@@ -37,11 +37,17 @@ def build_plain_store(
     turtle_files: Iterable[Path] = (),
     extra_quads: Iterable[ox.Quad] = (),
 ) -> list[str]:
-    """Write an on-disk store; returns the files that were skipped (with their errors)."""
+    """Write an on-disk store; returns the files that were skipped (with their errors).
+
+    Files under an ``ontology`` folder go to ``.../graph/ontology``, others to
+    ``.../graph/{stem}``; no validation, no materialization.
+    """
     skipped: list[str] = []
     memory = ox.Store()
     for path in turtle_files:
-        graph = ox.NamedNode(GRAPH_BASE + path.stem)
+        # As the pipeline names them: ontology files share one graph, data files get their own.
+        iri = ONTOLOGY_GRAPH if path.parent.name == "ontology" else GRAPH_BASE + path.stem
+        graph = ox.NamedNode(iri)
         try:
             quads = [
                 ox.Quad(q.subject, q.predicate, q.object, graph)

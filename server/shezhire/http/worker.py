@@ -1,8 +1,8 @@
 """A query worker process: holds an in-memory copy of the store and answers jobs over a socket.
 
 Started by :class:`shezhire.http.engine.QueryEngine` as
-``python -m shezhire.http.worker FD DUMP`` where FD is its end of a socket pair and DUMP an
-N-Quads dump of the built store. The parent kills it (SIGKILL) when a query runs past its time
+``python -m shezhire.http.worker FD DUMP MEMORY_MB`` where FD is its end of a socket pair, DUMP
+an N-Quads dump of the built store and MEMORY_MB its address-space limit (0: none). The parent kills it (SIGKILL) when a query runs past its time
 limit and starts a fresh one: pyoxigraph cannot interrupt a query, so the process is the unit of
 cancellation. Results are serialized here, so the parent only relays bytes.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import pickle
+import resource
 import signal
 import socket
 import sys
@@ -169,8 +170,17 @@ def load_store(dump: str) -> ox.Store:
     return store
 
 
-def serve(fd: int, dump: str) -> None:
+def _limit_memory(megabytes: int) -> None:
+    """Cap this process's address space: a query that needs more fails here, not the host."""
+    if megabytes > 0:
+        limit = megabytes * 1024 * 1024
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def serve(fd: int, dump: str, memory_mb: int = 0) -> None:
     _die_with_parent()
+    _limit_memory(memory_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
     sock = socket.socket(fileno=fd)
     store = load_store(dump)
@@ -187,4 +197,4 @@ def serve(fd: int, dump: str) -> None:
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), sys.argv[2])
+    serve(int(sys.argv[1]), sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 0)

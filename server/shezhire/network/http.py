@@ -214,7 +214,14 @@ def ego(
                        until=until, institutions=institutions)
     try:
         full = _full_network(request)
-        graph = ego_network(full, person, hops, _CACHE.filtered(full, filters))
+        center = resolve_person(full, person)
+        view = _CACHE.filtered(full, filters)
+        if center in view:
+            graph = ego_network(view, center, hops, filters)
+        else:  # the person has no tie that passes the filters
+            graph = nx.MultiDiGraph()
+            graph.add_node(center, **full.nodes[center], distance=0)
+            graph.graph.update(full.graph, center=center, hops=hops)
     except ShezhireError as error:
         raise _http_error(error) from error
     graph.graph["filters"] = filters.as_params()

@@ -84,17 +84,30 @@ def _display_path(path: Path, root: Path) -> Path:
     return path.relative_to(root) if path.is_relative_to(root) else path
 
 
-def _stage(settings: Settings) -> tuple[ox.Store, list[InputFile], dict[str, Path], int]:
+@dataclass
+class _Staged:
+    """Everything the gate accepted, ready to be materialized and published."""
+
+    store: ox.Store
+    items: list[InputFile]
+    quads: int
+    date_bounds: list[ox.Quad]
+
+
+def _stage(settings: Settings) -> _Staged:
     """Parse every input; validate the ontology and data (not the shapes) against the shapes."""
     items = discover(settings)
     staging, counts = load.parse_all(items)
     shapes = _shapes_graph(staging, items)
     graph_files = {item.graph_iri: _display_path(item.path, settings.root) for item in items}
-    for item in items:
-        if item.kind is InputKind.SHAPES:
-            staging.remove_graph(ox.NamedNode(item.graph_iri))
-    gate.validate(gate.as_dataset(staging), shapes, graph_files, settings.report)
-    return staging, items, graph_files, sum(counts.values())
+    # The shapes are published with the data (graph/shapes) but are not data to validate.
+    shape_graphs = {item.graph_iri for item in items if item.kind is InputKind.SHAPES}
+    gate.validate(
+        gate.as_dataset(staging, exclude=shape_graphs), shapes, graph_files, settings.report
+    )
+    return _Staged(
+        staging, items, sum(counts.values()), materialize.date_bounds(staging, graph_files)
+    )
 
 
 def _entity_counts(store: ox.Store) -> dict[str, int]:
@@ -112,8 +125,8 @@ def _entity_counts(store: ox.Store) -> dict[str, int]:
 
 def validate_inputs(settings: Settings) -> BuildSummary:
     """`shezhire validate`: strict parse and SHACL; publishes nothing."""
-    _staging, items, _files, quads = _stage(settings)
-    return BuildSummary(files=len(items), quads=quads)
+    staged = _stage(settings)
+    return BuildSummary(files=len(staged.items), quads=staged.quads)
 
 
 def _build_digest(items: list[InputFile]) -> str:
@@ -152,18 +165,18 @@ def _publish(staging: ox.Store, store_link: Path) -> Path:
 
 def build(settings: Settings) -> BuildSummary:
     """`shezhire build`: validate, materialize, publish."""
-    staging, items, graph_files, quads = _stage(settings)
-    added = materialize.materialize(staging, graph_files)
-    target = _publish(staging, settings.store)
-    info = {"digest": _build_digest(items), "target": str(target), "built": time.time()}
+    staged = _stage(settings)
+    added = materialize.materialize(staged.store, staged.date_bounds)
+    target = _publish(staged.store, settings.store)
+    info = {"digest": _build_digest(staged.items), "target": str(target), "built": time.time()}
     info_path = _info_path(settings.store)
     info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return BuildSummary(
-        files=len(items),
-        quads=quads,
+        files=len(staged.items),
+        quads=staged.quads,
         published=settings.store,
         materialized=added,
-        entities=_entity_counts(staging),
+        entities=_entity_counts(staged.store),
     )
 
 

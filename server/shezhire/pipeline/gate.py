@@ -42,7 +42,7 @@ def _term_text(term: rdflib.term.Node | None) -> str:
     return term.n3()
 
 
-def as_dataset(store: ox.Store) -> rdflib.Dataset:
+def as_dataset(store: ox.Store, exclude: set[str] | frozenset[str] = frozenset()) -> rdflib.Dataset:
     """The staging store as an rdflib Dataset whose default graph is the union.
 
     pySHACL accepts a pyoxigraph.Store directly, but over this graph it ran 17x slower
@@ -50,7 +50,10 @@ def as_dataset(store: ox.Store) -> rdflib.Dataset:
     same quads in rdflib's memory store.
     """
     dataset = rdflib.Dataset(default_union=True)
-    dataset.parse(data=store.dump(format=ox.RdfFormat.N_QUADS) or b"", format="nquads")
+    for graph in store.named_graphs():
+        if isinstance(graph, ox.NamedNode) and graph.value not in exclude:
+            data = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph)
+            dataset.graph(rdflib.URIRef(graph.value)).parse(data=data or b"", format="nt")
     return dataset
 
 

@@ -101,8 +101,12 @@ _DATE_PROPERTIES = (SHZ + "date", SHZ + "refPeriod")
 _XSD_DATE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
 
 
-def _date_bounds(store: ox.Store, graph_files: dict[str, Path]) -> list[ox.Quad]:
-    """xsd:date bounds of every EDTF value; a value with no calendar meaning is a violation."""
+def date_bounds(store: ox.Store, graph_files: dict[str, Path]) -> list[ox.Quad]:
+    """xsd:date bounds of every EDTF value; a value with no calendar meaning is a violation.
+
+    The SHACL pattern checks a date's form; only a calendar knows that 1954-02-30 does not
+    exist, so the gate calls this too (`shezhire validate` rejects what `build` would).
+    """
     inferred = ox.NamedNode(INFERRED_GRAPH)
     quads: list[ox.Quad] = []
     problems: list[str] = []
@@ -143,8 +147,8 @@ def _date_bounds(store: ox.Store, graph_files: dict[str, Path]) -> list[ox.Quad]
     return quads
 
 
-def materialize(store: ox.Store, graph_files: dict[str, Path]) -> dict[str, int]:
-    """Apply every rule to the staging store; return how many quads each added."""
+def materialize(store: ox.Store, bounds: list[ox.Quad]) -> dict[str, int]:
+    """Apply every rule to the staging store, add the date bounds; return what each added."""
     inferred = ox.NamedNode(INFERRED_GRAPH)
 
     def size() -> int:
@@ -157,7 +161,6 @@ def materialize(store: ox.Store, graph_files: dict[str, Path]) -> dict[str, int]
         before = size()
         store.update(rule.update(graphs))
         added[rule.name] = size() - before
-    bounds = _date_bounds(store, graph_files)
     store.extend(bounds)
     added["EDTF date bounds"] = len(bounds)
     return added

@@ -1,0 +1,453 @@
+"""Linked-data routes: dereferenceable IRIs, pages, the dataset description and dumps.
+
+Include it with ``app.include_router(router)``. What it needs from the app:
+
+* ``request.app.state.settings``: a :class:`shezhire.config.Settings` (``Settings()`` when the
+  app has none). The router reads ``settings.store`` (the built store) and
+  ``settings.queries_dir`` (the example queries), nothing else.
+* Nothing else: the first request loads an in-memory copy of the store with
+  :func:`shezhire.pipeline.store.load_in_memory`, once per process (reloaded when the store
+  link points to a new build); handlers are plain ``def`` and run in the threadpool.
+* The query page posts to ``{root_path}/sparql`` (the SPARQL endpoint, served by the app).
+
+Routes: ``/`` (home), ``/browse/{kind}``, ``/id/{path}``, ``/vocab/{path}``, ``/ontology``,
+``/graph/{stem}``, ``/void`` and ``/.well-known/void``, ``/dump.nq``, ``/dump.trig``,
+``/dump.ttl``, ``/query-ui``, ``/ld/static/{name}``. Resources are negotiated (Accept with
+q-values, or ``?format=html|ttl|jsonld|nt|rdf``); answers carry ``Vary: Accept``, an ``ETag``
+and ``Last-Modified`` from the store build, and honour ``If-None-Match``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import asdict
+from pathlib import Path
+from typing import cast
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.responses import (
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
+
+from shezhire.config import BASE_IRI, GRAPH_BASE, Settings
+from shezhire.linked_data import rdf
+from shezhire.linked_data.graph import (
+    ID_BASE,
+    ONTOLOGY_IRI,
+    SHZ,
+    VOCAB_BASE,
+    Dataset,
+    dataset_for,
+    describe,
+    graph_document,
+)
+from shezhire.linked_data.negotiation import (
+    HTML,
+    NQUADS,
+    RESOURCE_OFFERS,
+    TRIG,
+    TURTLE,
+    VOID_OFFERS,
+    Format,
+    UnknownFormat,
+    describe_offers,
+    negotiate,
+)
+from shezhire.linked_data.views import BROWSE, EntityPage, Pages, Site, read_examples
+from shezhire.linked_data.void import void_triples
+
+HERE = Path(__file__).resolve().parent
+STATIC = HERE / "static"
+STATIC_TYPES = {".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8"}
+ONTOLOGY_GRAPH = GRAPH_BASE + "ontology"
+
+router = APIRouter(tags=["linked data"])
+
+_templates = Environment(
+    loader=FileSystemLoader(str(HERE / "templates")),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+# -- plumbing -----------------------------------------------------------------------------------
+
+
+def _settings(request: Request) -> Settings:
+    settings = getattr(request.app.state, "settings", None)
+    return settings if isinstance(settings, Settings) else Settings()
+
+
+def _dataset(request: Request) -> Dataset:
+    return dataset_for(_settings(request))
+
+
+def _root(request: Request) -> str:
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def _site_url(request: Request) -> str:
+    """This server's base URL, ending with ``/``."""
+    return str(request.base_url)
+
+
+def _etag_matches(request: Request, etag: str) -> bool:
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _cache_headers(dataset: Dataset, variant: str) -> dict[str, str]:
+    tag = hashlib.sha256(f"{dataset.build_id}/{variant}".encode()).hexdigest()[:24]
+    return {
+        "ETag": f'"{tag}"',
+        "Last-Modified": dataset.last_modified,
+        "Vary": "Accept",
+        "Cache-Control": "public, max-age=300",
+    }
+
+
+def _render(template: str, request: Request, status: int = 200, **context: object) -> HTMLResponse:
+    html = _templates.get_template(template).render(root=_root(request), **context)
+    return HTMLResponse(html, status_code=status, headers={"Vary": "Accept"})
+
+
+def _alternates(path: str, offers: tuple[Format, ...]) -> list[dict[str, str]]:
+    return [
+        {"media": f.media_type, "href": f"{path}?format={f.name}", "label": f.label}
+        for f in offers
+        if f.rdf is not None
+    ]
+
+
+def _link_header(alternates: list[dict[str, str]]) -> str:
+    return ", ".join(f'<{a["href"]}>; rel="alternate"; type="{a["media"]}"' for a in alternates)
+
+
+def _not_acceptable(offers: tuple[Format, ...]) -> Response:
+    return PlainTextResponse(
+        f"Not acceptable: this resource is available as {describe_offers(offers)} "
+        "(or ask with ?format=html|ttl|jsonld|nt|rdf).\n",
+        status_code=406,
+        headers={"Vary": "Accept"},
+    )
+
+
+def _choose(request: Request, offers: tuple[Format, ...]) -> Format | Response:
+    try:
+        chosen = negotiate(
+            request.headers.get("accept"), request.query_params.get("format"), offers
+        )
+    except UnknownFormat as error:
+        return PlainTextResponse(
+            f"Unknown format {str(error)!r}; use one of "
+            f"{', '.join(f.name for f in offers)}.\n",
+            status_code=400,
+            headers={"Vary": "Accept"},
+        )
+    return chosen if chosen is not None else _not_acceptable(offers)
+
+
+def _not_found(request: Request, iri: str, fmt: Format, dataset: Dataset) -> Response:
+    if fmt is not HTML:
+        return PlainTextResponse(
+            f"Not found: Shezhire has no resource <{iri}>.\n",
+            status_code=404,
+            headers={"Vary": "Accept"},
+        )
+    pages = Pages(dataset, Site(_root(request)))
+    slug = iri.rstrip("/").rsplit("/", 1)[-1]
+    words = [w for w in slug.split("-") if len(w) > 3][:3]
+    suggestions = []
+    if words:
+        folder = iri.rsplit("/", 1)[0] + "/"
+        for candidate in sorted(dataset.labels):
+            if candidate.startswith(folder) and any(w in candidate for w in words):
+                suggestions.append(pages.link(candidate))
+            if len(suggestions) >= 10:
+                break
+    return _render(
+        "not_found.html",
+        request,
+        status=404,
+        title="Not found",
+        iri=iri,
+        suggestions=suggestions,
+        alternates=[],
+    )
+
+
+def _resource(
+    request: Request,
+    iri: str,
+    html: Callable[[Dataset, list[dict[str, str]]], Response],
+    triples: Callable[[Dataset], list[object]],
+    exists: Callable[[Dataset], bool] | None = None,
+) -> Response:
+    """Negotiate, 404, 304, then the HTML page or the RDF description of ``iri``."""
+    chosen = _choose(request, RESOURCE_OFFERS)
+    if isinstance(chosen, Response):
+        return chosen
+    dataset = _dataset(request)
+    if not (exists(dataset) if exists else dataset.exists(iri)):
+        return _not_found(request, iri, chosen, dataset)
+    headers = _cache_headers(dataset, f"{iri}|{chosen.name}")
+    if _etag_matches(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    alternates = _alternates(str(request.url.path), RESOURCE_OFFERS)
+    headers["Link"] = _link_header(alternates)
+    if chosen is HTML:
+        response = html(dataset, alternates)
+        response.headers.update(headers)
+        return response
+    body = rdf.serialize(cast("list[rdf.ox.Triple]", triples(dataset)), chosen)
+    return Response(body, media_type=chosen.content_type, headers=headers)
+
+
+# -- entities, concepts, the ontology -----------------------------------------------------------
+
+
+def _entity_response(request: Request, iri: str) -> Response:
+    def html(dataset: Dataset, alternates: list[dict[str, str]]) -> Response:
+        page: EntityPage = Pages(dataset, Site(_root(request))).entity(iri)
+        return _render("entity.html", request, title=page.title, page=page, alternates=alternates)
+
+    return _resource(request, iri, html, lambda ds: list(describe(ds, iri)))
+
+
+@router.api_route("/id/{path:path}", methods=["GET", "HEAD"], summary="An entity (negotiated)")
+def entity(path: str, request: Request) -> Response:
+    return _entity_response(request, ID_BASE + path)
+
+
+@router.api_route("/vocab/{path:path}", methods=["GET", "HEAD"], summary="A SKOS concept or scheme")
+def vocab(path: str, request: Request) -> Response:
+    return _entity_response(request, VOCAB_BASE + path)
+
+
+@router.api_route("/ontology", methods=["GET", "HEAD"], summary="The ontology (negotiated)")
+def ontology(request: Request) -> Response:
+    def html(dataset: Dataset, alternates: list[dict[str, str]]) -> Response:
+        pages = Pages(dataset, Site(_root(request)))
+        page = pages.entity(ONTOLOGY_IRI)
+        return _render(
+            "ontology.html",
+            request,
+            title=page.title,
+            page=page,
+            groups=pages.ontology_terms(),
+            alternates=alternates,
+        )
+
+    return _resource(
+        request,
+        ONTOLOGY_IRI,
+        html,
+        lambda ds: list(graph_document(ds, ONTOLOGY_GRAPH)),
+        exists=lambda ds: ONTOLOGY_GRAPH in ds.graphs(),
+    )
+
+
+@router.api_route(
+    "/ontology/{term}", methods=["GET", "HEAD"], include_in_schema=False, summary="shz:Term"
+)
+def ontology_term(term: str, request: Request) -> Response:
+    """``/ontology/Person`` (a client that cannot send fragments) goes to ``/ontology#Person``."""
+    return RedirectResponse(f"{_root(request)}/ontology#{quote(term)}", status_code=303)
+
+
+# -- named graphs --------------------------------------------------------------------------------
+
+
+@router.api_route("/graph/{stem}", methods=["GET", "HEAD"], summary="One named graph (negotiated)")
+def named_graph(stem: str, request: Request) -> Response:
+    iri = GRAPH_BASE + stem
+
+    def html(dataset: Dataset, alternates: list[dict[str, str]]) -> Response:
+        pages = Pages(dataset, Site(_root(request)))
+        sources = dataset.select(
+            f"""SELECT ?w (COUNT(*) AS ?n) WHERE {{ GRAPH <{iri}> {{ ?c shz:publication ?w }}
+                ?w a shz:SourceText }} GROUP BY ?w ORDER BY DESC(?n) LIMIT 1"""
+        )
+        work = sources[0].get("w") if sources else None
+        source = pages.link(work.value) if isinstance(work, rdf.ox.NamedNode) else None
+        return _render(
+            "graph.html",
+            request,
+            title=f"Graph {stem}",
+            stem=stem,
+            iri=iri,
+            triples=dataset.graphs().get(iri, 0),
+            source=source,
+            groups=pages.graph_subjects(iri),
+            alternates=alternates,
+        )
+
+    return _resource(
+        request,
+        iri,
+        html,
+        lambda ds: list(graph_document(ds, iri)),
+        exists=lambda ds: iri in ds.graphs(),
+    )
+
+
+# -- the dataset description --------------------------------------------------------------------
+
+
+@router.api_route("/void", methods=["GET", "HEAD"], summary="VoID/DCAT description (Turtle, JSON-LD)")
+def void(request: Request) -> Response:
+    chosen = _choose(request, VOID_OFFERS)
+    if isinstance(chosen, Response):
+        return chosen
+    dataset = _dataset(request)
+    site = _site_url(request)
+    headers = _cache_headers(dataset, f"void|{site}|{chosen.name}")
+    if _etag_matches(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    body = rdf.serialize(void_triples(dataset, site), chosen)
+    return Response(body, media_type=chosen.content_type, headers=headers)
+
+
+@router.api_route("/.well-known/void", methods=["GET", "HEAD"], summary="Redirects to /void")
+def well_known_void(request: Request) -> Response:
+    target = f"{_root(request)}/void"
+    if request.url.query:
+        target += "?" + request.url.query
+    return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})
+
+
+# -- dumps ----------------------------------------------------------------------------------------
+
+_DUMPS: dict[str, tuple[Format, Callable[[Dataset], Iterator[bytes]]]] = {
+    "nq": (NQUADS, rdf.stream_nquads),
+    "trig": (TRIG, rdf.stream_trig),
+    "ttl": (TURTLE, rdf.stream_turtle),
+}
+
+
+def _dump(request: Request, ext: str) -> Response:
+    fmt, stream = _DUMPS[ext]
+    dataset = _dataset(request)
+    headers = _cache_headers(dataset, f"dump.{ext}")
+    headers.pop("Vary")
+    headers["Content-Disposition"] = f'attachment; filename="shezhire.{ext}"'
+    if _etag_matches(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    if request.method == "HEAD":
+        return Response(media_type=fmt.content_type, headers=headers)
+    return StreamingResponse(stream(dataset), media_type=fmt.content_type, headers=headers)
+
+
+@router.api_route("/dump.nq", methods=["GET", "HEAD"], summary="Every named graph, N-Quads")
+def dump_nquads(request: Request) -> Response:
+    return _dump(request, "nq")
+
+
+@router.api_route("/dump.trig", methods=["GET", "HEAD"], summary="Every named graph, TriG")
+def dump_trig(request: Request) -> Response:
+    return _dump(request, "trig")
+
+
+@router.api_route("/dump.ttl", methods=["GET", "HEAD"], summary="The union of the graphs, Turtle")
+def dump_turtle(request: Request) -> Response:
+    return _dump(request, "ttl")
+
+
+# -- home, browse, query --------------------------------------------------------------------------
+
+
+@router.api_route("/", methods=["GET", "HEAD"], summary="Home page")
+def home(request: Request) -> Response:
+    dataset = _dataset(request)
+    headers = _cache_headers(dataset, "home")
+    if _etag_matches(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    root = _root(request)
+    info = dataset.memo(f"home|{root}", lambda: Pages(dataset, Site(root)).home())
+    response = _render("home.html", request, title="Home", home=info, alternates=[
+        {"media": "text/turtle", "href": f"{_root(request)}/void", "label": "VoID"}
+    ])
+    response.headers.update(headers)
+    return response
+
+
+@router.api_route("/browse/{kind}", methods=["GET", "HEAD"], summary="A table of one kind")
+def browse(kind: str, request: Request) -> Response:
+    spec = BROWSE.get(kind)
+    if spec is None:
+        return PlainTextResponse(
+            f"No list {kind!r}; try one of: {', '.join(BROWSE)}.\n", status_code=404
+        )
+    sort = request.query_params.get("sort", "name")
+    if sort != "name" and sort not in {c.key for c in spec.columns}:
+        sort = "name"
+    descending = request.query_params.get("order", "asc").lower() == "desc"
+    dataset = _dataset(request)
+    rows = Pages(dataset, Site(_root(request))).browse(spec, sort, descending)
+    return _render(
+        "browse.html",
+        request,
+        title=spec.title,
+        kind=spec,
+        kinds=BROWSE,
+        rows=rows,
+        sort=sort,
+        descending=descending,
+        alternates=[],
+    )
+
+
+@router.api_route("/browse", methods=["GET", "HEAD"], include_in_schema=False)
+def browse_index(request: Request) -> Response:
+    return RedirectResponse(f"{_root(request)}/browse/persons", status_code=303)
+
+
+@router.api_route("/query-ui", methods=["GET", "HEAD"], summary="SPARQL query page")
+def query_ui(request: Request) -> Response:
+    settings = _settings(request)
+    examples = read_examples(settings.queries_dir)
+    wanted = request.query_params.get("example", "")
+    initial = request.query_params.get("query", "")
+    if not initial and examples:
+        chosen = next((e for e in examples if e.name == wanted), examples[0])
+        initial = chosen.query
+    config = {
+        "root": _root(request),
+        "endpoint": f"{_root(request)}/sparql",
+        "example": wanted if any(e.name == wanted for e in examples) else "",
+        "autorun": request.query_params.get("run") in ("1", "true", "yes"),
+    }
+    return _render(
+        "query.html",
+        request,
+        title="Query",
+        examples=examples,
+        examples_json=[asdict(e) for e in examples],
+        config=config,
+        initial=initial,
+        alternates=[],
+    )
+
+
+@router.get("/ld/static/{name}", include_in_schema=False)
+def static(name: str, request: Request) -> Response:
+    path = STATIC / name
+    if "/" in name or name.startswith(".") or path.suffix not in STATIC_TYPES or not path.is_file():
+        return PlainTextResponse("Not found.\n", status_code=404)
+    body = path.read_bytes()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=3600"}
+    if _etag_matches(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=STATIC_TYPES[path.suffix], headers=headers)
