@@ -73,7 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="build if stale, then serve SPARQL over HTTP")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
-    serve.add_argument("--store", dest="store_path", type=Path)
+    # SUPPRESS: without it the subparser's default (None) would undo a --store given before
+    # the command (`shezhire --store X serve`).
+    serve.add_argument("--store", dest="store_path", type=Path, default=argparse.SUPPRESS)
 
     query = sub.add_parser("query", help="run a SPARQL query against the built store")
     query.add_argument("query", nargs="?")

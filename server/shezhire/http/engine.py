@@ -21,6 +21,7 @@ import logging
 import pickle
 import socket
 import sys
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,29 +55,85 @@ def problem(status: int, message: str) -> Outcome:
     return Outcome(status, TEXT, message.encode() + b"\n")
 
 
+class WorkerConnection(asyncio.Protocol):
+    """The parent's end of a worker's socket: splits what arrives into frames.
+
+    A plain Protocol (no StreamReader) keeps the per-request cost to one callback and one
+    future; most answers arrive as one COMPLETE frame in one read.
+    """
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.frames: deque[tuple[int, bytes]] = deque()
+        self.waiter: asyncio.Future[None] | None = None
+        self.lost = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        head = wire.FRAME_HEAD
+        if self.buffer:
+            self.buffer += data
+            data = bytes(self.buffer)
+            self.buffer.clear()
+        offset = 0
+        size = len(data)
+        while size - offset >= head.size:
+            length, kind = head.unpack_from(data, offset)
+            end = offset + head.size + length
+            if end > size:
+                break
+            self.frames.append((kind, data[offset + head.size : end]))
+            offset = end
+        if offset < size:
+            self.buffer += data[offset:]
+        self._wake()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done() and (self.frames or self.lost):
+            waiter.set_result(None)
+
+    async def read_frame(self) -> tuple[int, bytes]:
+        while not self.frames:
+            if self.lost:
+                raise ConnectionError("the worker closed its socket")
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        return self.frames.popleft()
+
+    def send(self, data: bytes) -> None:
+        if self.lost or self.transport is None:
+            raise ConnectionError("the worker closed its socket")
+        self.transport.write(data)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
 class Worker:
     """One worker process and the parent's end of its socket."""
 
-    __slots__ = ("process", "reader", "writer")
+    __slots__ = ("connection", "process")
 
-    def __init__(
-        self,
-        process: asyncio.subprocess.Process,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-    ) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, connection: WorkerConnection) -> None:
         self.process = process
-        self.reader = reader
-        self.writer = writer
+        self.connection = connection
 
     @property
     def pid(self) -> int:
         return self.process.pid
-
-    async def read_frame(self) -> tuple[int, bytes]:
-        head = await self.reader.readexactly(wire.FRAME_HEAD.size)
-        length, kind = wire.FRAME_HEAD.unpack(head)
-        return kind, (await self.reader.readexactly(length) if length else b"")
 
 
 class QueryEngine:
@@ -125,12 +182,13 @@ class QueryEngine:
             )
         finally:
             child.close()
-        reader, writer = await asyncio.open_unix_connection(sock=parent, limit=2**20)
-        worker = Worker(process, reader, writer)
+        loop = asyncio.get_running_loop()
+        _, connection = await loop.create_unix_connection(WorkerConnection, sock=parent)
+        worker = Worker(process, connection)
         self._all.add(worker)
         try:
             async with asyncio.timeout(WORKER_START_TIMEOUT_S):
-                kind, _ = await worker.read_frame()
+                kind, _ = await worker.connection.read_frame()
             if kind != wire.READY:
                 raise RuntimeError(f"worker sent frame kind {kind} before READY")
         except BaseException:
@@ -160,7 +218,7 @@ class QueryEngine:
         self._ready.discard(worker)
         with contextlib.suppress(ProcessLookupError):
             worker.process.kill()
-        worker.writer.close()
+        worker.connection.close()
         with contextlib.suppress(Exception):
             await worker.process.wait()
 
@@ -170,7 +228,7 @@ class QueryEngine:
         self._ready.discard(worker)
         with contextlib.suppress(ProcessLookupError):
             worker.process.kill()
-        worker.writer.close()
+        worker.connection.close()
         task = asyncio.get_running_loop().create_task(self._reap(worker))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -201,8 +259,8 @@ class QueryEngine:
         payload = pickle.dumps(tuple(job), protocol=pickle.HIGHEST_PROTOCOL)
         try:
             async with asyncio.timeout_at(deadline):
-                worker.writer.write(wire.REQUEST_HEAD.pack(len(payload)) + payload)
-                kind, frame = await worker.read_frame()
+                worker.connection.send(wire.REQUEST_HEAD.pack(len(payload)) + payload)
+                kind, frame = await worker.connection.read_frame()
         except TimeoutError:
             self._discard(worker)
             self.killed += 1
@@ -234,7 +292,7 @@ class QueryEngine:
             yield first
             while True:
                 async with asyncio.timeout_at(deadline):
-                    kind, frame = await worker.read_frame()
+                    kind, frame = await worker.connection.read_frame()
                 if kind == wire.END:
                     finished = True
                     break

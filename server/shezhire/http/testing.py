@@ -98,7 +98,8 @@ class LiveServer:
 
     def start(self) -> LiveServer:
         env = {**os.environ, **settings_env(self.settings), **self.extra_env}
-        self.log_path = Path(self.settings.store).parent / f"server-{self.settings.port}.log"
+        if self.log_path is None:
+            self.log_path = Path(self.settings.store).parent / f"server-{self.settings.port}.log"
         log = self.log_path.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "shezhire.http.server"],

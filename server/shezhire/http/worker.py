@@ -2,9 +2,10 @@
 
 Started by :class:`shezhire.http.engine.QueryEngine` as
 ``python -m shezhire.http.worker FD DUMP MEMORY_MB`` where FD is its end of a socket pair, DUMP
-an N-Quads dump of the built store and MEMORY_MB its address-space limit (0: none). The parent kills it (SIGKILL) when a query runs past its time
-limit and starts a fresh one: pyoxigraph cannot interrupt a query, so the process is the unit of
-cancellation. Results are serialized here, so the parent only relays bytes.
+an N-Quads dump of the built store and MEMORY_MB its address-space limit (0: none). The parent
+kills it (SIGKILL) when a query runs past its time limit and starts a fresh one: pyoxigraph
+cannot interrupt a query, so the process is the unit of cancellation. Results are serialized
+here, so the parent only relays bytes.
 """
 
 from __future__ import annotations

@@ -72,7 +72,9 @@ class NetworkCache:
         self._lock = threading.Lock()
         self._key: tuple[str, float] | None = None
         self._graph: nx.MultiDiGraph | None = None
-        self._filtered: OrderedDict[NetworkFilter, nx.MultiDiGraph] = OrderedDict()
+        self._filtered: OrderedDict[
+            NetworkFilter, tuple[nx.MultiDiGraph, nx.MultiDiGraph]
+        ] = OrderedDict()
 
     @staticmethod
     def _store_key(store: Path) -> tuple[str, float]:
@@ -94,13 +96,12 @@ class NetworkCache:
     def filtered(self, graph: nx.MultiDiGraph, filters: NetworkFilter) -> nx.MultiDiGraph:
         with self._lock:
             cached = self._filtered.get(filters)
-            if cached is not None and cached.graph.get("_of") is graph:
+            if cached is not None and cached[0] is graph:
                 self._filtered.move_to_end(filters)
-                return cached
+                return cached[1]
         view = filter_network(graph, filters)
-        view.graph["_of"] = graph
         with self._lock:
-            self._filtered[filters] = view
+            self._filtered[filters] = (graph, view)
             while len(self._filtered) > _FILTERED_CACHE_SIZE:
                 self._filtered.popitem(last=False)
         return view
@@ -170,7 +171,6 @@ def _filters(
 
 def _respond(graph: nx.MultiDiGraph, fmt: str, name: str,
              extra: dict[str, Any] | None = None) -> Response:
-    graph.graph.pop("_of", None)
     body = to_bytes(graph, fmt, extra=extra)
     headers = {"Vary": "Accept"}
     if fmt in ("graphml", "gexf", "csv"):

@@ -57,24 +57,27 @@ def _files_named(problem: ValidationProblem) -> dict[str, str]:
 def _build_ungated(copy: BuiltCopy) -> None:
     settings = copy.settings
     for _attempt in range(MAX_ATTEMPTS):
-        items = [i for i in discover(settings) if i.kind is not InputKind.SHAPES]
+        items = discover(settings)
         staging = ox.Store()
         graph_files: dict[str, Path] = {}
         for item in items:
             try:
                 load.parse_into(staging, item)
             except SyntaxProblem as problem:
+                if item.kind is not InputKind.DATA:
+                    raise
                 item.path.unlink()
                 copy.dropped[item.path.name] = str(problem)
                 continue
             graph_files[item.graph_iri] = Path("data/ttl") / item.path.name
         try:
-            materialize.materialize(staging, graph_files)
+            bounds = materialize.date_bounds(staging, graph_files)
         except ValidationProblem as problem:
             for name, reason in _files_named(problem).items():
                 (settings.data_dir / name).unlink(missing_ok=True)
                 copy.dropped[name] = reason
             continue
+        materialize.materialize(staging, bounds)
         settings.store.parent.mkdir(parents=True, exist_ok=True)
         target = settings.store.with_name(settings.store.name + ".ungated")
         disk = ox.Store(str(target))
