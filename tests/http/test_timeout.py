@@ -37,7 +37,9 @@ def children(pid: int) -> dict[int, float]:
 
 
 def test_explosive_query_is_stopped_and_cpu_freed(server: LiveServer, base_url: str) -> None:
-    before = children(server.pid)
+    deadline = time.monotonic() + 30
+    while len(before := children(server.pid)) != 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert len(before) == 2
     outcome: dict[str, object] = {}
 
@@ -63,7 +65,8 @@ def test_explosive_query_is_stopped_and_cpu_freed(server: LiveServer, base_url: 
     simple_elapsed = time.monotonic() - started
     assert simple.status_code == 200
     assert len(simple.json()["results"]["bindings"]) == 5
-    assert simple_elapsed < 1.0
+    assert thread.is_alive()  # answered while the explosive query was still running
+    assert simple_elapsed < 1.0 + (LIMIT_S - 0.5) / 2
     assert httpx.get(base_url + "/health", timeout=5).status_code == 200
     busy = children(server.pid)
     thread.join(timeout=30)
@@ -71,7 +74,7 @@ def test_explosive_query_is_stopped_and_cpu_freed(server: LiveServer, base_url: 
     assert outcome["status"] == 503
     assert "time limit" in str(outcome["text"])
     elapsed = float(outcome["elapsed"])  # type: ignore[arg-type]
-    assert LIMIT_S - 0.1 <= elapsed < LIMIT_S + 1.5
+    assert LIMIT_S - 0.1 <= elapsed < LIMIT_S + 3.0
     # One worker burned CPU during the query; it is gone now, and no child keeps spinning.
     burning = [pid for pid, cpu in busy.items() if cpu - before.get(pid, 0.0) > 0.2]
     assert len(burning) == 1

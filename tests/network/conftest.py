@@ -20,27 +20,25 @@ from pathlib import Path
 import httpx
 import networkx as nx
 import pytest
+from network_support import HERE, ROOT
 
 from shezhire.http.testing import free_port, settings_env
 from shezhire.network import build_network
 from shezhire.network.testing import BuiltCopy, build_current_store
 
-ROOT = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent
-P = "https://w3id.org/shezhire/id/person/"
 SERVER_START_TIMEOUT_S = 90.0
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltCopy:
+def current_data(tmp_path_factory: pytest.TempPathFactory) -> BuiltCopy:
     copy = build_current_store(ROOT, tmp_path_factory.mktemp("network-root"))
     print("\n" + copy.describe(), file=sys.stderr)
     return copy
 
 
 @pytest.fixture(scope="session")
-def store_path(built: BuiltCopy) -> Path:
-    return built.settings.store
+def store_path(current_data: BuiltCopy) -> Path:
+    return current_data.settings.store
 
 
 @pytest.fixture(scope="session")
@@ -49,12 +47,12 @@ def network(store_path: Path) -> nx.MultiDiGraph:
 
 
 @pytest.fixture(scope="session")
-def kalmyk(built: BuiltCopy) -> None:
+def kalmyk(current_data: BuiltCopy) -> None:
     """Skip (saying why) when the Bolatkhan 2023 data is not in the built store."""
-    present = [n for n in built.data_files if n.startswith("000-bolatkhan-2023")]
+    present = [n for n in current_data.data_files if n.startswith("000-bolatkhan-2023")]
     if not present:
         pytest.skip("no data/ttl/000-bolatkhan-2023-*.ttl could be loaded: "
-                    f"{built.describe()}")
+                    f"{current_data.describe()}")
 
 
 class Server:
@@ -66,15 +64,17 @@ class Server:
 
 
 @pytest.fixture(scope="session")
-def server(built: BuiltCopy, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    current_data: BuiltCopy, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     port = free_port()
-    settings = built.settings.model_copy(update={"port": port, "host": "127.0.0.1"})
+    settings = current_data.settings.model_copy(update={"port": port, "host": "127.0.0.1"})
     env = {**os.environ, **settings_env(settings)}
     log = tmp_path_factory.mktemp("network-server") / "server.log"
     with log.open("wb") as handle:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "--app-dir", str(HERE),
-             "netapp:make_app", "--host", "127.0.0.1", "--port", str(port),
+             "netapp:make_app", "--host", "127.0.0.1", "--port", str(port), "--loop", "asyncio",
              "--log-level", "warning"],
             env=env, stdout=handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )

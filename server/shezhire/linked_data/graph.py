@@ -112,7 +112,7 @@ class Dataset:
     build_id: str
     _labels: dict[str, str] | None = field(default=None, repr=False)
     _cache: dict[str, object] = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
     def etag(self) -> str:
@@ -341,7 +341,10 @@ def describe(dataset: Dataset, iri: str) -> list[ox.Triple]:
                 for q in store.quads_for_pattern(other_node, RDF_TYPE, None, None)
                 if isinstance(q.object, ox.NamedNode) and q.object.value.startswith(SHZ)
             )
-    return list(triples.values())
+    return sorted(
+        triples.values(),
+        key=lambda t: (t.subject != node, str(t.subject), str(t.predicate), str(t.object)),
+    )
 
 
 def graph_document(dataset: Dataset, graph_iri: str) -> list[ox.Triple]:

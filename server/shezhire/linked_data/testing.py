@@ -11,6 +11,14 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -19,6 +27,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import PlainTextResponse, Response
 
 from shezhire.config import Settings
+from shezhire.errors import ShezhireError
 from shezhire.linked_data.graph import dataset_for
 from shezhire.linked_data.router import router
 
@@ -78,11 +87,160 @@ def make_app(settings: Settings | None = None) -> Any:
     return standalone_app(settings)
 
 
+def build_unvalidated_store(root: Path, destination: Path) -> list[str]:
+    """Parse and materialize ``root``'s inputs like the build, without the SHACL gate.
+
+    Tests use it so that a collaborator's invalid in-progress data file cannot stop them: files
+    that do not parse are skipped (and returned with their errors).
+    """
+    from shezhire.pipeline import load, materialize  # noqa: PLC0415
+    from shezhire.pipeline.sources import InputKind, discover  # noqa: PLC0415
+
+    settings = Settings(root=root, store_path=destination)
+    staging = ox.Store()
+    skipped: list[str] = []
+    graph_files: dict[str, Path] = {}
+    for item in discover(settings):
+        if item.kind is InputKind.SHAPES:
+            continue
+        try:
+            load.parse_into(staging, item)
+        except (ShezhireError, SyntaxError, ValueError, OSError) as error:
+            skipped.append(f"{item.path}: {error}")
+            staging.remove_graph(ox.NamedNode(item.graph_iri))
+            continue
+        graph_files[item.graph_iri] = item.path
+    materialize.materialize(staging, graph_files)
+    write_store(destination, staging.quads_for_pattern(None, None, None, None))
+    return skipped
+
+
+def write_store(destination: Path, quads: Iterable[ox.Quad]) -> None:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    disk = ox.Store(str(destination))
+    disk.bulk_extend(quads)
+    disk.flush()
+    del disk
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class LinkedDataServer:
+    """``python -m shezhire.linked_data.testing`` on 127.0.0.1 and a free port, in a subprocess.
+
+    ``standalone`` forces the bare app; otherwise the SPARQL app is used when it starts, and
+    the standalone app when it does not (``mode`` says which one answered).
+    """
+
+    def __init__(
+        self,
+        store: Path,
+        root: Path | None = None,
+        standalone: bool = False,
+        extra_env: Mapping[str, str] | None = None,
+        timeout_s: float = 60.0,
+    ) -> None:
+        self.store = store
+        self.root = root
+        self.standalone = standalone
+        self.extra_env = dict(extra_env or {})
+        self.timeout_s = timeout_s
+        self.process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+        self.mode = ""
+        self._log = tempfile.NamedTemporaryFile(prefix="shezhire-ld-", suffix=".log", delete=False)  # noqa: SIM115
+        self._log.close()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return Path(self._log.name).read_text(encoding="utf-8", errors="replace")
+
+    def _spawn(self, standalone: bool) -> bool:
+        import httpx  # noqa: PLC0415
+
+        self.port = free_port()
+        env = {
+            **os.environ,
+            "SHEZHIRE_HOST": "127.0.0.1",
+            "SHEZHIRE_PORT": str(self.port),
+            "SHEZHIRE_STORE_PATH": str(self.store),
+            "SHEZHIRE_QUERY_WORKERS": "1",
+            **({"SHEZHIRE_ROOT": str(self.root)} if self.root else {}),
+            **({"SHEZHIRE_LD_STANDALONE": "1"} if standalone else {}),
+            **self.extra_env,
+        }
+        with open(self._log.name, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "shezhire.linked_data.testing"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        deadline = time.monotonic() + self.timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                answer = httpx.get(self.url + "/ld/static/style.css", timeout=2)
+                if answer.status_code == 200:
+                    self.mode = "standalone"
+                    if "linked-data mode: http-app" in self.log():
+                        self.mode = "http-app"
+                    return True
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        return False
+
+    def start(self) -> LinkedDataServer:
+        if not self.standalone and self._spawn(standalone=False):
+            return self
+        self.stop()
+        if self._spawn(standalone=True):
+            return self
+        self.stop()
+        raise RuntimeError(f"the linked-data server did not start:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=15)
+
+    def __enter__(self) -> LinkedDataServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+        Path(self._log.name).unlink(missing_ok=True)
+
+
 def main() -> None:
     import uvicorn  # noqa: PLC0415
 
     settings = Settings()
-    uvicorn.run(make_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    app = make_app(settings)
+    print(f"linked-data mode: {app.state.linked_data_mode}", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@ JSON strings there and in CSV; :func:`decode` (and the ``read_*`` helpers) turn 
 into lists. Node-link JSON keeps them as JSON arrays. Missing values are ``""`` everywhere,
 so every edge has every attribute in every format.
 
+GEXF reserves the edge attribute ``type`` (directed/undirected), so the tie type is written
+there as ``tie_type`` (:data:`GEXF_EDGE_RENAMES`); :func:`read_gexf` renames it back.
+
 Loading back elsewhere: ``networkx.read_graphml(p, force_multigraph=True)``,
 ``networkx.read_gexf(p)``, ``networkx.node_link_graph(d, edges="links")``,
 ``igraph.Graph.Read_GraphML(p)``; then ``json.loads`` the ``citations`` and ``sources``
@@ -39,6 +42,8 @@ CSV_COLUMNS = ["source", "target", "source_label", "target_label", "key",
                *EDGE_STRING_ATTRS, *EDGE_LIST_ATTRS]
 
 _GRAPH_SCALARS = (str, int, float, bool)
+#: Edge attributes renamed in GEXF, where these names are reserved XML attributes.
+GEXF_EDGE_RENAMES = {"type": "tie_type"}
 
 
 def _scalar_graph_attrs(graph: nx.MultiDiGraph) -> dict[str, Any]:
@@ -127,7 +132,12 @@ def to_bytes(graph: nx.MultiDiGraph, fmt: str, *, extra: dict[str, Any] | None =
     if fmt == "graphml":
         return "\n".join(nx.generate_graphml(flatten(graph))).encode()
     if fmt == "gexf":
-        return "\n".join(nx.generate_gexf(flatten(graph))).encode()
+        flat = flatten(graph)
+        for _u, _v, attrs in flat.edges(data=True):
+            for name, renamed in GEXF_EDGE_RENAMES.items():
+                if name in attrs:
+                    attrs[renamed] = attrs.pop(name)
+        return "\n".join(nx.generate_gexf(flat)).encode()
     if fmt == "csv":
         return _csv_text(graph).encode()
     raise ValueError(f"unknown format {fmt!r}; one of {', '.join(FORMATS)}")
@@ -144,7 +154,12 @@ def read_graphml(path: Path | str) -> nx.MultiDiGraph:
 
 
 def read_gexf(path: Path | str) -> nx.MultiDiGraph:
-    return decode(nx.read_gexf(str(path)))
+    graph: nx.MultiDiGraph = nx.read_gexf(str(path))
+    for _u, _v, attrs in graph.edges(data=True):
+        for name, renamed in GEXF_EDGE_RENAMES.items():
+            if renamed in attrs:
+                attrs[name] = attrs.pop(renamed)
+    return decode(graph)
 
 
 def read_node_link(path: Path | str) -> nx.MultiDiGraph:
@@ -170,7 +185,7 @@ def read_csv(path: Path | str) -> nx.MultiDiGraph:
 
 
 __all__ = [
-    "CSV_COLUMNS", "EXTENSIONS", "FORMATS", "MEDIA_TYPES", "NODE_ATTRS", "cytoscape",
-    "decode", "flatten", "node_link", "read_csv", "read_gexf", "read_graphml",
+    "CSV_COLUMNS", "EXTENSIONS", "FORMATS", "GEXF_EDGE_RENAMES", "MEDIA_TYPES", "NODE_ATTRS",
+    "cytoscape", "decode", "flatten", "node_link", "read_csv", "read_gexf", "read_graphml",
     "read_node_link", "to_bytes", "write",
 ]

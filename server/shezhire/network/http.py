@@ -24,9 +24,12 @@ and CSV the list attributes ``citations`` and ``sources`` are JSON strings. The 
 adds ``"paths": [{"nodes", "labels", "length", "steps": [{"source", "target", "ties"}]}]``
 to the JSON answers.
 
-Errors: 400 bad parameter, 404 unknown person, 406 unsupported ``Accept``, 422 request too
-large (hops > MAX_HOPS, max > MAX_PATH_LENGTH, k > MAX_K, more than MAX_PATHS paths) or
-parameter of the wrong type; the body is ``{"detail": "..."}``.
+Errors (the message says which parameter and why): 400 bad parameter value (unknown
+certainty, kind, format, malformed date, since after until, hops < 0, max or k < 1); 404
+unknown person; 406 unsupported ``Accept``; 422 request too large (hops > MAX_HOPS = 4,
+max > MAX_PATH_LENGTH = 6, k > MAX_K = 100, more than MAX_PATHS = 1000 paths). A missing
+or non-integer parameter is FastAPI's request validation error (422 in a bare FastAPI app,
+whatever status the app's handler gives it otherwise: 400 in ``shezhire.http.app``).
 """
 
 from __future__ import annotations
@@ -200,7 +203,7 @@ def ego(
     request: Request,
     *,
     person: Annotated[str, Query(description="person IRI, person:slug or slug")],
-    hops: Annotated[int, Query(ge=0, le=MAX_HOPS)] = 2,
+    hops: Annotated[int, Query(description=f"0..{MAX_HOPS}")] = 2,
     source: Source = None,
     min_certainty: MinCertainty = None,
     kind: Kind = None,
@@ -210,6 +213,7 @@ def ego(
     fmt: Format = None,
 ) -> Response:
     out = _format(request, fmt)
+    _check_range("hops", hops, 0, MAX_HOPS)
     filters = _filters(source=source, min_certainty=min_certainty, kind=kind, since=since,
                        until=until, institutions=institutions)
     try:
@@ -234,8 +238,8 @@ def path(
     *,
     from_: Annotated[str, Query(alias="from", description="person IRI, person:slug or slug")],
     to: Annotated[str, Query(description="person IRI, person:slug or slug")],
-    max_length: Annotated[int, Query(alias="max", ge=1, le=MAX_PATH_LENGTH)] = 4,
-    k: Annotated[int | None, Query(ge=1, le=MAX_K, description="the k shortest only")] = None,
+    max_length: Annotated[int, Query(alias="max", description=f"1..{MAX_PATH_LENGTH}")] = 4,
+    k: Annotated[int | None, Query(description=f"the k shortest only, 1..{MAX_K}")] = None,
     source: Source = None,
     min_certainty: MinCertainty = None,
     kind: Kind = None,
@@ -245,6 +249,9 @@ def path(
     fmt: Format = None,
 ) -> Response:
     out = _format(request, fmt)
+    _check_range("max", max_length, 1, MAX_PATH_LENGTH)
+    if k is not None:
+        _check_range("k", k, 1, MAX_K)
     filters = _filters(source=source, min_certainty=min_certainty, kind=kind, since=since,
                        until=until, institutions=institutions)
     try:
@@ -265,6 +272,13 @@ def path(
     )
     return _respond(graph, out, f"path-{_slug(a)}-{_slug(b)}",
                     {"paths": [p.as_json() for p in paths]})
+
+
+def _check_range(name: str, value: int, low: int, high: int) -> None:
+    if value < low:
+        raise HTTPException(400, f"{name} must be at least {low}: {value}")
+    if value > high:
+        raise HTTPException(422, f"{name} must be at most {high} (request too large): {value}")
 
 
 def _http_error(error: ShezhireError) -> HTTPException:

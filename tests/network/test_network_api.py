@@ -7,7 +7,7 @@ from pathlib import Path
 import networkx as nx
 import pyoxigraph as ox
 import pytest
-from conftest import P, ROOT
+from network_support import ROOT, P
 
 from shezhire.network import (
     NetworkError,
