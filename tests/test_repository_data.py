@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
+from shezhire.cli import main
 from shezhire.config import Settings
 from shezhire.pipeline.build import BuildSummary
 from shezhire.pipeline.store import open_read_only
@@ -131,3 +133,29 @@ def test_every_tie_has_a_direct_generic_edge(built_settings: Settings, kind: str
               FILTER NOT EXISTS {{ ?a {edge} ?b . ?b {edge} ?a }} }}""",
     )
     assert rows == []
+
+
+def test_stats_command_counts_per_data_file(
+    built_settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        main(
+            [
+                "--root",
+                str(built_settings.root),
+                "--store",
+                str(built_settings.store),
+                "stats",
+                "--json",
+            ]
+        )
+        == 0
+    )
+    rows = json.loads(capsys.readouterr().out)
+    whole = rows.pop("(all graphs)")
+    sources = {name: row for name, row in rows.items() if name[:3].isdigit()}
+    assert {name[:3] for name in sources} == {"000", "001", "002", "003", "004"}
+    # Every quote sits in one data file; the per-file counts add up to the whole.
+    assert sum(row["quotes"] for row in rows.values()) == whole["quotes"]
+    assert sum(row["triples"] for row in rows.values()) == whole["triples"]
+    assert rows["000-bolatkhan-2023-a"]["pseudonyms"] >= 5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -55,6 +56,19 @@ def _cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_stats(args: argparse.Namespace) -> int:
+    from shezhire.pipeline import stats
+    from shezhire.pipeline.store import open_read_only
+
+    with open_read_only(_settings(args).store) as store:
+        rows = {"(all graphs)": stats.counts(store), **stats.per_graph(store)}
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print(stats.table(rows))
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from shezhire.network.cli import export
 
@@ -82,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     query.add_argument("--file", help="read the query from a .rq file")
     query.add_argument("--format", default="tsv", help="json | xml | csv | tsv | ttl | nt")
 
+    stats = sub.add_parser("stats", help="entity counts per named graph of the built store")
+    stats.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
     export = sub.add_parser("export", help="write the person network (see shezhire.network)")
     export.add_argument("--format", default="graphml", choices=["graphml", "gexf", "csv", "json"])
     export.add_argument("--output", "-o", type=Path, help="file to write; default stdout")
@@ -100,6 +117,7 @@ COMMANDS = {
     "build": _cmd_build,
     "serve": _cmd_serve,
     "query": _cmd_query,
+    "stats": _cmd_stats,
     "export": _cmd_export,
 }
 

@@ -83,6 +83,7 @@ PREFIXES: dict[str, str] = {
 # Incoming triples past this many are left out of a description (a vocabulary concept or a
 # publication is the object of thousands); blank-node owners are looked up below the limit only.
 MAX_INCOMING = 2000
+NARY_CLASSES = {SHZ + "KinTie", SHZ + "SocialTie", SHZ + "Event", SHZ + "Position"}
 MAX_BLANK_OWNERS = 500
 
 
@@ -323,6 +324,22 @@ def describe(dataset: Dataset, iri: str) -> list[ox.Triple]:
                 add(path)
                 add(_outgoing(store, subject))
                 referrers.add(owner.value)
+    # Ties, events and positions that mention the resource come with their own statements
+    # (type, subject, object, date, mode, certainty; not their citations) so that a client can
+    # read them without a second request.
+    for other in sorted(referrers):
+        other_node = ox.NamedNode(other)
+        kinds = {
+            q.object.value
+            for q in store.quads_for_pattern(other_node, RDF_TYPE, None, None)
+            if isinstance(q.object, ox.NamedNode)
+        }
+        if kinds & NARY_CLASSES:
+            add(
+                ox.Triple(q.subject, q.predicate, q.object)
+                for q in store.quads_for_pattern(other_node, None, None, None)
+                if isinstance(q.object, ox.NamedNode | ox.Literal)
+            )
     mentioned: set[str] = set(referrers)
     for triple in list(triples.values()):
         for term in (triple.subject, triple.predicate, triple.object):

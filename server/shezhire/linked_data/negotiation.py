@@ -117,6 +117,11 @@ def parse_accept(header: str) -> tuple[AcceptRange, ...]:
 
 
 def quality(ranges: Sequence[AcceptRange], media_type: str) -> float:
+    return match(ranges, media_type)[1]
+
+
+def match(ranges: Sequence[AcceptRange], media_type: str) -> tuple[int, float]:
+    """(specificity of the best matching range, its q); specificity -1 when none matches."""
     main, _, sub = media_type.partition("/")
     best_specificity, best_q = -1, 0.0
     for r_main, r_sub, q in ranges:
@@ -130,7 +135,13 @@ def quality(ranges: Sequence[AcceptRange], media_type: str) -> float:
             continue
         if specificity > best_specificity:
             best_specificity, best_q = specificity, q
-    return best_q
+    return best_specificity, best_q
+
+
+def offer_quality(ranges: Sequence[AcceptRange], offer: Format) -> float:
+    """The most specific range naming the offer or one of its aliases decides."""
+    best = max(match(ranges, m) for m in (offer.media_type, *offer.aliases))
+    return best[1] if best[0] >= 0 else 0.0
 
 
 def negotiate(
@@ -152,7 +163,7 @@ def negotiate(
     best: Format | None = None
     best_q = 0.0
     for offer in offers:
-        q = max(quality(ranges, m) for m in (offer.media_type, *offer.aliases))
+        q = offer_quality(ranges, offer)
         if q > best_q:
             best, best_q = offer, q
     return best

@@ -110,7 +110,18 @@ def build_unvalidated_store(root: Path, destination: Path) -> list[str]:
             staging.remove_graph(ox.NamedNode(item.graph_iri))
             continue
         graph_files[item.graph_iri] = item.path
-    materialize.materialize(staging, graph_files)
+    # The pipeline's API moves; call it the way the installed version wants.
+    run: Any = materialize.materialize
+    bounds_of: Any = getattr(materialize, "date_bounds", None)
+    if bounds_of is None:
+        run(staging, graph_files)
+    else:
+        try:
+            bounds = bounds_of(staging, graph_files)
+        except ShezhireError as error:
+            skipped.append(f"date bounds: {error}")
+            bounds = []
+        run(staging, bounds)
     write_store(destination, staging.quads_for_pattern(None, None, None, None))
     return skipped
 

@@ -21,27 +21,8 @@ import rdflib
 from shezhire import __version__
 from shezhire.config import Settings
 from shezhire.errors import StoreError
-from shezhire.pipeline import gate, load, materialize
+from shezhire.pipeline import gate, load, materialize, stats
 from shezhire.pipeline.sources import InputFile, InputKind, discover, inputs_digest
-
-_COUNT_QUERIES = {
-    "persons": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a shz:Person }",
-    "editorial pseudonyms": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a shz:EditorialPseudonym }",
-    "kin ties": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a shz:KinTie }",
-    "social ties": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a shz:SocialTie }",
-    "events": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a shz:Event }",
-    "positions": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a shz:Position }",
-    "legal acts": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a shz:LegalAct }",
-    "archival items": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a shz:ArchivalItem }",
-    "archival references": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a shz:ArchivalReference }",
-    "institutions": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a shz:Institution }",
-    "places": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a shz:Place }",
-    "publications": "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a shz:Publication }",
-    "observations": (
-        "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a <http://purl.org/linked-data/cube#Observation> }"
-    ),
-    "quotes": "SELECT (COUNT(?q) AS ?n) { ?c <http://www.w3.org/ns/oa#exact> ?q }",
-}
 
 
 @dataclass
@@ -110,19 +91,6 @@ def _stage(settings: Settings) -> _Staged:
     )
 
 
-def _entity_counts(store: ox.Store) -> dict[str, int]:
-    counts = {}
-    for name, query in _COUNT_QUERIES.items():
-        solutions = store.query(
-            query, prefixes={"shz": materialize.SHZ}, use_default_graph_as_union=True
-        )
-        assert isinstance(solutions, ox.QuerySolutions)
-        row = next(iter(solutions))
-        value = row["n"]
-        counts[name] = int(value.value) if isinstance(value, ox.Literal) else 0
-    return counts
-
-
 def validate_inputs(settings: Settings) -> BuildSummary:
     """`shezhire validate`: strict parse and SHACL; publishes nothing."""
     staged = _stage(settings)
@@ -176,7 +144,7 @@ def build(settings: Settings) -> BuildSummary:
         quads=staged.quads,
         published=settings.store,
         materialized=added,
-        entities=_entity_counts(staged.store),
+        entities=stats.counts(staged.store),
     )
 
 
