@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from shezhire.config import Settings
+from shezhire.http.testing import LiveServer
 from shezhire.pipeline.build import BuildSummary, build
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,3 +39,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, BuildSumm
 @pytest.fixture(scope="session")
 def built_settings(built: tuple[Settings, BuildSummary]) -> Settings:
     return built[0]
+
+
+@pytest.fixture(scope="session")
+def site(built_settings: Settings) -> Iterator[LiveServer]:
+    """The whole service (SPARQL, linked data, network) on the built store, on 127.0.0.1."""
+    with LiveServer(built_settings) as server:
+        yield server

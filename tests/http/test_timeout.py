@@ -123,3 +123,23 @@ def test_memory_hungry_query_is_stopped(settings: Settings) -> None:
         # the pool recovers: the next query is answered by a fresh worker
         again = httpx.get(server.url + "/sparql", params={"query": "ASK {}"}, timeout=60)
         assert again.status_code == 200
+
+
+def test_a_worker_killed_from_outside_is_replaced(server: LiveServer, base_url: str) -> None:
+    deadline = time.monotonic() + 30
+    while len(workers := children(server.pid)) != 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    victim = min(workers)
+    os.kill(victim, 9)
+    time.sleep(0.3)
+    # Both idle workers are tried in turn: the dead one is skipped, never a failed query.
+    for _ in range(4):
+        response = httpx.get(base_url + "/sparql", params={"query": "ASK {}"}, timeout=30)
+        assert response.status_code == 200
+    while time.monotonic() < deadline:
+        health = httpx.get(base_url + "/health", timeout=5).json()
+        if health["query_workers"] == 2:
+            break
+        time.sleep(0.2)
+    assert health["query_workers"] == 2
+    assert victim not in children(server.pid)

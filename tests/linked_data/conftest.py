@@ -1,6 +1,6 @@
-"""Session fixtures for the linked-data tests: the repository's inputs parsed and materialized
-into a store (without the SHACL gate, so a collaborator's in-progress file cannot stop us), a
-small store with hostile labels, and real uvicorn servers on 127.0.0.1 serving both."""
+"""Fixtures for the linked-data tests: the whole service on the repository's built store
+(``site``, from tests/conftest.py), and a second server on a small store whose labels try to
+inject markup."""
 
 from __future__ import annotations
 
@@ -12,35 +12,27 @@ import pyoxigraph as ox
 import pytest
 from ld_support import tiny_store_quads
 
-from shezhire.config import DEFAULT_ROOT
-from shezhire.linked_data.testing import LinkedDataServer, build_unvalidated_store, write_store
+from shezhire.config import Settings
+from shezhire.http.testing import LiveServer, build_plain_store
 
 
 @pytest.fixture(scope="session")
-def ld_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("ld") / "store"
-    build_unvalidated_store(DEFAULT_ROOT, path)
-    return path
+def ld_store(built_settings: Settings) -> Path:
+    return built_settings.store
 
 
 @pytest.fixture(scope="session")
 def ld_memory(ld_store: Path) -> ox.Store:
     """What the server serves, read independently of it."""
-    store = ox.Store.read_only(str(ld_store))
+    store = ox.Store.read_only(str(ld_store.resolve()))
     memory = ox.Store()
     memory.extend(store.quads_for_pattern(None, None, None, None))
     return memory
 
 
 @pytest.fixture(scope="session")
-def ld_server(ld_store: Path) -> Iterator[LinkedDataServer]:
-    with LinkedDataServer(ld_store, root=DEFAULT_ROOT) as server:
-        yield server
-
-
-@pytest.fixture(scope="session")
-def base_url(ld_server: LinkedDataServer) -> str:
-    return ld_server.url
+def base_url(site: LiveServer) -> str:
+    return site.url
 
 
 @pytest.fixture
@@ -51,8 +43,8 @@ def client(base_url: str) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="session")
 def tiny_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A standalone server on a three-entity store whose labels try to inject markup."""
+    """The service on a three-entity store whose labels try to inject markup."""
     path = tmp_path_factory.mktemp("ld-tiny") / "store"
-    write_store(path, tiny_store_quads())
-    with LinkedDataServer(path, root=DEFAULT_ROOT, standalone=True) as server:
+    build_plain_store(path, [], tiny_store_quads())
+    with LiveServer(Settings(store_path=path)) as server:
         yield server.url

@@ -37,7 +37,12 @@ def tiny_store_quads() -> list[ox.Quad]:
         ox.Quad(evil, n(SHZ + "nameAsWritten"), ox.Literal("<img src=x onerror=alert(1)>"), g),
         ox.Quad(evil, n(SHZ + "citation"), citation, g),
         ox.Quad(citation, n(RDF_TYPE), n(SHZ + "Citation"), g),
-        ox.Quad(citation, n(SHZ + "footnote"), ox.Literal("7", datatype=n("http://www.w3.org/2001/XMLSchema#integer")), g),
+        ox.Quad(
+            citation,
+            n(SHZ + "footnote"),
+            ox.Literal("7", datatype=n("http://www.w3.org/2001/XMLSchema#integer")),
+            g,
+        ),
         ox.Quad(citation, n(OA_EXACT), ox.Literal(EVIL_QUOTE), g),
         ox.Quad(friend, n(RDF_TYPE), n(SHZ + "Person"), g),
         ox.Quad(friend, label, ox.Literal('Friend "quoted" <i>', language="en"), g),

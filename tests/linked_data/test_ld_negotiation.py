@@ -62,9 +62,7 @@ def test_accept_table(client: httpx.Client, accept: str | None, expected: str) -
         ("html", "text/html"),
     ],
 )
-def test_format_parameter_wins_over_accept(
-    client: httpx.Client, param: str, expected: str
-) -> None:
+def test_format_parameter_wins_over_accept(client: httpx.Client, param: str, expected: str) -> None:
     response = client.get(PETR_PATH, params={"format": param}, headers={"accept": "image/png"})
     assert response.status_code == 200
     assert response.headers["content-type"].split(";")[0] == expected
@@ -76,7 +74,9 @@ def test_unknown_format_parameter_is_a_bad_request(client: httpx.Client) -> None
     assert "ttl" in response.text
 
 
-@pytest.mark.parametrize("accept", ["image/png", "application/pdf", "text/turtle;q=0, text/html;q=0"])
+@pytest.mark.parametrize(
+    "accept", ["image/png", "application/pdf", "text/turtle;q=0, text/html;q=0"]
+)
 def test_unsatisfiable_accept_is_406(client: httpx.Client, accept: str) -> None:
     response = client.get(PETR_PATH, headers={"accept": accept})
     assert response.status_code == 406
@@ -137,8 +137,13 @@ def test_description_parses_and_holds_the_entity(
     assert any(graph.objects(father, label))
     participations = list(graph.subjects(rdflib.URIRef(SHZ + "agent"), petr))
     assert participations
-    events = {e for p in participations for e in graph.subjects(rdflib.URIRef(SHZ + "participation"), p)}
-    assert rdflib.URIRef("https://w3id.org/shezhire/id/event/b2023-release-petr-khomutnikov-1954") in events
+    events = {
+        e for p in participations for e in graph.subjects(rdflib.URIRef(SHZ + "participation"), p)
+    }
+    assert (
+        rdflib.URIRef("https://w3id.org/shezhire/id/event/b2023-release-petr-khomutnikov-1954")
+        in events
+    )
     assert all(any(graph.objects(e, label)) for e in events)
     # Objects are labelled too (the kin type of a tie, the publication of a citation).
     assert any(graph.objects(rdflib.URIRef("https://w3id.org/shezhire/vocab/kin/father"), label))
@@ -162,7 +167,11 @@ def test_pseudonym_description_keeps_the_declaration(client: httpx.Client) -> No
     assert (aduchi, rdflib.RDF.type, rdflib.URIRef(SHZ + "EditorialPseudonym")) in graph
     notes = list(graph.objects(aduchi, rdflib.URIRef(SHZ + "pseudonymDeclaredIn")))
     assert notes
-    assert any("ethical reasons" in str(q) for n in notes for q in graph.objects(n, rdflib.URIRef(OA_EXACT)))
+    assert any(
+        "ethical reasons" in str(q)
+        for n in notes
+        for q in graph.objects(n, rdflib.URIRef(OA_EXACT))
+    )
 
 
 def test_vocabulary_concepts_and_schemes_dereference(client: httpx.Client) -> None:
@@ -170,13 +179,20 @@ def test_vocabulary_concepts_and_schemes_dereference(client: httpx.Client) -> No
     father = rdflib.URIRef("https://w3id.org/shezhire/vocab/kin/father")
     assert (father, rdflib.URIRef("http://www.w3.org/2004/02/skos/core#inScheme"), None) in concept
     scheme = _parse(client.get("/vocab/kin/", params={"format": "ttl"}), "turtle")
-    assert (father, rdflib.URIRef("http://www.w3.org/2004/02/skos/core#inScheme"),
-            rdflib.URIRef("https://w3id.org/shezhire/vocab/kin/")) in scheme
+    assert (
+        father,
+        rdflib.URIRef("http://www.w3.org/2004/02/skos/core#inScheme"),
+        rdflib.URIRef("https://w3id.org/shezhire/vocab/kin/"),
+    ) in scheme
 
 
 def test_ontology_document_and_fragments(client: httpx.Client) -> None:
     graph = _parse(client.get("/ontology", headers={"accept": "text/turtle"}), "turtle")
-    assert (rdflib.URIRef("https://w3id.org/shezhire/ontology"), rdflib.RDF.type, rdflib.OWL.Ontology) in graph
+    assert (
+        rdflib.URIRef("https://w3id.org/shezhire/ontology"),
+        rdflib.RDF.type,
+        rdflib.OWL.Ontology,
+    ) in graph
     assert (rdflib.URIRef(SHZ + "Person"), rdflib.RDF.type, rdflib.OWL.Class) in graph
     page = client.get("/ontology", headers={"accept": "text/html"})
     assert page.status_code == 200
@@ -200,7 +216,12 @@ def test_etag_last_modified_and_conditional_get(client: httpx.Client) -> None:
 def test_link_header_and_head(client: httpx.Client) -> None:
     response = client.get(PETR_PATH, headers={"accept": "text/html"})
     link = response.headers["link"]
-    for media in ("text/turtle", "application/ld+json", "application/n-triples", "application/rdf+xml"):
+    for media in (
+        "text/turtle",
+        "application/ld+json",
+        "application/n-triples",
+        "application/rdf+xml",
+    ):
         assert f'type="{media}"' in link
     head = client.head(PETR_PATH, headers={"accept": "text/turtle"})
     assert head.status_code == 200

@@ -36,8 +36,6 @@ OCHKI = P + "ochki-kolpakovna-khomutnikova"
 ALEXANDER_SON = P + "alexander-youngest-son"
 BOLATKHAN = "https://w3id.org/shezhire/id/work/bolatkhan-2023"
 
-pytestmark = pytest.mark.usefixtures("kalmyk")
-
 
 def slugs(nodes: object) -> list[str]:
     return sorted(str(n).removeprefix(P) for n in nodes)  # type: ignore[attr-defined]
@@ -64,8 +62,9 @@ def test_aduchi_and_petr_are_tied_by_inferred_relative_or_fictive_kin(network):
     # grounded in Mergen's report: footnotes 30-31 and the personal files they cite
     (citation,) = tie["citations"]
     assert citation["footnote"] == "31"
-    assert "Aduchi and Petr were connected through relative or fictive kin ties" in (
-        citation["quote"])
+    assert (
+        "Aduchi and Petr were connected through relative or fictive kin ties" in (citation["quote"])
+    )
     printed = [r["printed_citation"] for r in citation["archival_references"]]
     assert "QR BP QSAEAKA (Almaty), h. 9, f. 140, fol. 11" in printed
     assert "Mergen" in tie["comment"]
@@ -77,26 +76,36 @@ def test_mergen_is_aduchis_son_and_vasilii_is_petrs_father(network):
     assert son[("mergen", "son", "aduchi")]["certainty"] == "certain"
     assert son[("mergen", "son", "aduchi")]["citations"][0]["footnote"] == "30"
     father = ties(network, VASILII, PETR)
-    assert set(father) == {("vasilii-alekseevich-khomutnikov", "father",
-                            "petr-vasilievich-khomutnikov")}
+    assert set(father) == {
+        ("vasilii-alekseevich-khomutnikov", "father", "petr-vasilievich-khomutnikov")
+    }
     tie = next(iter(father.values()))
     assert (tie["mode"], tie["certainty"]) == ("stated", "certain")
     assert [c["footnote"] for c in tie["citations"]] == ["23", ""]
     assert tie["citations"][0]["archival_references"][0]["printed_citation"] == (
-        "QR BP QSАEАKА (Astana), h. 9, f. 21, fol. 31–36")
+        "QR BP QSАEАKА (Astana), h. 9, f. 21, fol. 31–36"
+    )
 
 
 def test_tseden_and_petr_guarantee_acquaintance_wives_are_relatives(network):
     found = ties(network, TSEDEN, PETR)
     assert {key: (d["kind"], d["mode"], d["certainty"]) for key, d in found.items()} == {
-        ("petr-vasilievich-khomutnikov", "guarantor-for", "tseden"):
-            ("social", "stated", "certain"),
-        ("petr-vasilievich-khomutnikov", "employer-of", "tseden"):
-            ("social", "stated", "certain"),
-        ("tseden", "acquaintance", "petr-vasilievich-khomutnikov"):
-            ("social", "reported", "probable"),
-        ("tseden", "wives-are-relatives", "petr-vasilievich-khomutnikov"):
-            ("kin", "reported", "probable"),
+        ("petr-vasilievich-khomutnikov", "guarantor-for", "tseden"): (
+            "social",
+            "stated",
+            "certain",
+        ),
+        ("petr-vasilievich-khomutnikov", "employer-of", "tseden"): ("social", "stated", "certain"),
+        ("tseden", "acquaintance", "petr-vasilievich-khomutnikov"): (
+            "social",
+            "reported",
+            "probable",
+        ),
+        ("tseden", "wives-are-relatives", "petr-vasilievich-khomutnikov"): (
+            "kin",
+            "reported",
+            "probable",
+        ),
     }
     assert all(d["citations"][0]["footnote"] == "33" for d in found.values())
 
@@ -104,10 +113,19 @@ def test_tseden_and_petr_guarantee_acquaintance_wives_are_relatives(network):
 def test_petr_one_hop_ego_network(network):
     ego = ego_network(network, "person:petr-vasilievich-khomutnikov", hops=1)
     assert slugs(ego) == [
-        "aduchi", "mergen", "ochki-kolpakovna-khomutnikova", "petr-khomutnikov-child-1",
-        "petr-khomutnikov-child-2", "petr-khomutnikov-child-3", "petr-khomutnikov-child-4",
-        "petr-khomutnikov-mother", "petr-khomutnikov-wife", "petr-vasilievich-khomutnikov",
-        "sanji-kalyaev", "tseden", "vasilii-alekseevich-khomutnikov",
+        "aduchi",
+        "mergen",
+        "ochki-kolpakovna-khomutnikova",
+        "petr-khomutnikov-child-1",
+        "petr-khomutnikov-child-2",
+        "petr-khomutnikov-child-3",
+        "petr-khomutnikov-child-4",
+        "petr-khomutnikov-mother",
+        "petr-khomutnikov-wife",
+        "petr-vasilievich-khomutnikov",
+        "sanji-kalyaev",
+        "tseden",
+        "vasilii-alekseevich-khomutnikov",
         "viktor-vasilyevich-khomutnikov",
     ]
     assert ego.nodes[PETR]["distance"] == 0
@@ -122,10 +140,22 @@ def test_petr_two_hop_ego_network(network):
     ego = ego_network(network, PETR, hops=2)
     distance_two = slugs(n for n, d in ego.nodes(data="distance") if d == 2)
     assert distance_two == [
-        "aduchi-child", "aduchi-mother", "aduchi-wife", "alexander-youngest-son",
-        "harti-kanukov", "i-v-stalin", "kalyaev-coauthor-professor-1",
-        "kalyaev-coauthor-professor-2", "kermen", "lenin", "tseden-child-1", "tseden-child-2",
-        "tseden-child-3", "tseden-child-4", "tseden-son-in-law", "tseden-wife",
+        "aduchi-child",
+        "aduchi-mother",
+        "aduchi-wife",
+        "alexander-youngest-son",
+        "harti-kanukov",
+        "i-v-stalin",
+        "kalyaev-coauthor-professor-1",
+        "kalyaev-coauthor-professor-2",
+        "kermen",
+        "lenin",
+        "tseden-child-1",
+        "tseden-child-2",
+        "tseden-child-3",
+        "tseden-child-4",
+        "tseden-son-in-law",
+        "tseden-wife",
     ]
     assert ego.nodes[MERGEN]["pseudonym"] is True
     assert ego.nodes[P + "petr-khomutnikov-wife"]["unnamed"] is True
@@ -135,10 +165,19 @@ def test_petr_two_hop_ego_network(network):
 
 def test_mergen_aduchi_neighbours(network):
     assert slugs(ego_network(network, MERGEN, 1)) == [
-        "aduchi", "mergen", "petr-vasilievich-khomutnikov"]
+        "aduchi",
+        "mergen",
+        "petr-vasilievich-khomutnikov",
+    ]
     assert slugs(ego_network(network, ADUCHI, 1)) == [
-        "aduchi", "aduchi-child", "aduchi-mother", "aduchi-wife", "i-v-stalin", "mergen",
-        "petr-vasilievich-khomutnikov"]
+        "aduchi",
+        "aduchi-child",
+        "aduchi-mother",
+        "aduchi-wife",
+        "i-v-stalin",
+        "mergen",
+        "petr-vasilievich-khomutnikov",
+    ]
 
 
 def test_paths_aduchi_to_vasilii_each_step_explained(network):
@@ -146,14 +185,26 @@ def test_paths_aduchi_to_vasilii_each_step_explained(network):
     assert [[n.removeprefix(P) for n in p.nodes] for p in paths] == [
         ["aduchi", "petr-vasilievich-khomutnikov", "vasilii-alekseevich-khomutnikov"],
         ["aduchi", "mergen", "petr-vasilievich-khomutnikov", "vasilii-alekseevich-khomutnikov"],
-        ["aduchi", "petr-vasilievich-khomutnikov", "ochki-kolpakovna-khomutnikova",
-         "vasilii-alekseevich-khomutnikov"],
-        ["aduchi", "mergen", "petr-vasilievich-khomutnikov", "ochki-kolpakovna-khomutnikova",
-         "vasilii-alekseevich-khomutnikov"],
+        [
+            "aduchi",
+            "petr-vasilievich-khomutnikov",
+            "ochki-kolpakovna-khomutnikova",
+            "vasilii-alekseevich-khomutnikov",
+        ],
+        [
+            "aduchi",
+            "mergen",
+            "petr-vasilievich-khomutnikov",
+            "ochki-kolpakovna-khomutnikova",
+            "vasilii-alekseevich-khomutnikov",
+        ],
     ]
     shortest = paths[0]
-    assert shortest.labels == ["Aduchi (pseudonym)", "Petr Vasilievich Khomutnikov",
-                               "Vasilii Alekseevich Khomutnikov"]
+    assert shortest.labels == [
+        "Aduchi (pseudonym)",
+        "Petr Vasilievich Khomutnikov",
+        "Vasilii Alekseevich Khomutnikov",
+    ]
     first, second = shortest.steps
     assert [t["type"] for t in first.ties] == ["relative-or-fictive-kin"]
     assert [t["type"] for t in second.ties] == ["father"]
@@ -170,7 +221,9 @@ def test_kalyaev_and_nominkhanov_are_linked_through_kanukov(network):
     (path,) = find_paths(network, KALYAEV, NOMINKHANOV, 2)
     assert path.nodes == [KALYAEV, KANUKOV, NOMINKHANOV]
     assert [[t["type"] for t in s.ties] for s in path.steps] == [
-        ["associated-with"], ["served-under"]]
+        ["associated-with"],
+        ["served-under"],
+    ]
     assert path.steps[1].ties[0]["source"] == NOMINKHANOV  # Nominkhanov served under Kanukov
 
 
@@ -181,8 +234,18 @@ def test_tseden_reaches_gorodovikov_through_the_khomutnikovs(network):
 
 def test_one_component_holds_the_case(network):
     biggest = components(network)[0]
-    assert {PETR, ADUCHI, MERGEN, VASILII, TSEDEN, KALYAEV, KANUKOV, NOMINKHANOV,
-            GORODOVIKOV, OCHKI} <= biggest
+    assert {
+        PETR,
+        ADUCHI,
+        MERGEN,
+        VASILII,
+        TSEDEN,
+        KALYAEV,
+        KANUKOV,
+        NOMINKHANOV,
+        GORODOVIKOV,
+        OCHKI,
+    } <= biggest
 
 
 def test_centrality_petr_is_the_broker(network):
@@ -203,7 +266,10 @@ def test_filters(network):
     social_only = ego_network(network, TSEDEN, 1, NetworkFilter(kinds=("social",)))
     assert slugs(social_only) == ["petr-vasilievich-khomutnikov", "tseden"]
     assert {d["type"] for *_, d in social_only.edges(data=True)} == {
-        "guarantor-for", "employer-of", "acquaintance"}
+        "guarantor-for",
+        "employer-of",
+        "acquaintance",
+    }
     in_1950 = filter_network(network, NetworkFilter(since="1950", until="1950-12"))
     assert (MERGEN, PETR) in in_1950.edges()
     for *_, d in in_1950.edges(data=True):  # dated, and the interval overlaps 1950
@@ -212,11 +278,16 @@ def test_filters(network):
         assert not d["latest"] or d["latest"] >= "1950-01-01"
     other = filter_network(network, NetworkFilter(sources=("work:atantayeva-2025",)))
     assert PETR not in other and other.number_of_edges() > 0
-    assert all("https://w3id.org/shezhire/id/work/atantayeva-2025" in d["sources"]
-               for *_, d in other.edges(data=True))
+    assert all(
+        "https://w3id.org/shezhire/id/work/atantayeva-2025" in d["sources"]
+        for *_, d in other.edges(data=True)
+    )
     layer = filter_network(network, NetworkFilter(institutions=True))
-    memberships = {layer.nodes[v]["label"] for _u, v, d in layer.out_edges(PETR, data=True)
-                   if d["kind"] == "membership"}
+    memberships = {
+        layer.nodes[v]["label"]
+        for _u, v, d in layer.out_edges(PETR, data=True)
+        if d["kind"] == "membership"
+    }
     assert "Seven-year school of the state farm named after Stalin" in memberships
     assert layer.nodes["https://w3id.org/shezhire/id/place/alma-ata-oblast"]["bipartite"] == 1
 
@@ -253,10 +324,12 @@ def _sparql(store_path: Path, name: str) -> list[dict[str, str]]:
 def test_sparql_queries_agree_with_the_api(network, store_path):
     ego = ego_network(network, PETR, 2)
     assert {r["tie"] for r in _sparql(store_path, "51-*.rq")} == {
-        d["tie"] for *_, d in ego.edges(data=True)}
+        d["tie"] for *_, d in ego.edges(data=True)
+    }
     rows = _sparql(store_path, "52-*.rq")
-    by_sparql = [[ADUCHI, *[r[s] for s in ("step1", "step2", "step3") if s in r], VASILII]
-                 for r in rows]
+    by_sparql = [
+        [ADUCHI, *[r[s] for s in ("step1", "step2", "step3") if s in r], VASILII] for r in rows
+    ]
     assert sorted(by_sparql) == sorted(p.nodes for p in find_paths(network, ADUCHI, VASILII, 4))
     between = _sparql(store_path, "53-*.rq")
     assert {r["tie"] for r in between} == {d["tie"] for d in ties(network, PETR, TSEDEN).values()}

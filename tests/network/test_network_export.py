@@ -31,8 +31,11 @@ Key = tuple[str, str, str]
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "shezhire.cli", *args], capture_output=True, text=True,
-        timeout=120, check=False,
+        [sys.executable, "-m", "shezhire.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -103,7 +106,8 @@ def test_graphml_round_trip_networkx_and_igraph(exported, whole):
     labels = dict(zip(ids, graph.vs["label"], strict=True))
     assert labels == {n: d["label"] for n, d in whole.nodes(data=True)}
     assert dict(zip(ids, graph.vs["pseudonym"], strict=True)) == {
-        n: d["pseudonym"] for n, d in whole.nodes(data=True)}
+        n: d["pseudonym"] for n, d in whole.nodes(data=True)
+    }
 
 
 def test_gexf_round_trip_networkx_and_igraph(exported, whole):
@@ -111,7 +115,8 @@ def test_gexf_round_trip_networkx_and_igraph(exported, whole):
     back = read_gexf(exported["gexf"])
     assert edge_map(back) == expected
     assert {n: d["label"] for n, d in back.nodes(data=True)} == {
-        n: d["label"] for n, d in whole.nodes(data=True)}
+        n: d["label"] for n, d in whole.nodes(data=True)
+    }
     # igraph has no GEXF reader: through networkx, as igraph documents; "type" is reserved
     # in GEXF and travels as "tie_type"
     graph = igraph.Graph.from_networkx(nx.read_gexf(exported["gexf"]))
@@ -129,7 +134,9 @@ def test_csv_round_trip_networkx_and_igraph(exported, whole):
     graph = igraph.Graph.DictList(
         vertices=None,
         edges=[{**r, "source": r["source"], "target": r["target"]} for r in rows],
-        directed=True, vertex_name_attr="name", edge_foreign_keys=("source", "target"),
+        directed=True,
+        vertex_name_attr="name",
+        edge_foreign_keys=("source", "target"),
     )
     assert igraph_edge_map(graph, graph.vs["name"]) == expected
 
@@ -141,35 +148,77 @@ def test_node_link_json_round_trip_networkx_and_igraph(exported, whole):
     assert dict(back.nodes(data=True)) == dict(whole.nodes(data=True))
     data = json.loads(exported["json"].read_text(encoding="utf-8"))
     graph = igraph.Graph.DictList(
-        vertices=data["nodes"], edges=data["links"], directed=True,
-        vertex_name_attr="id", edge_foreign_keys=("source", "target"),
+        vertices=data["nodes"],
+        edges=data["links"],
+        directed=True,
+        vertex_name_attr="id",
+        edge_foreign_keys=("source", "target"),
     )
     assert igraph_edge_map(graph, graph.vs["id"]) == expected
 
 
 def test_cli_filters_and_stdout(store_path, network):
-    result = cli("--store", str(store_path), "export", "--format", "json",
-                 "--kind", "kin", "--min-certainty", "certain")
+    result = cli(
+        "--store",
+        str(store_path),
+        "export",
+        "--format",
+        "json",
+        "--kind",
+        "kin",
+        "--min-certainty",
+        "certain",
+    )
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["links"] and {(li["kind"], li["certainty"]) for li in data["links"]} == {
-        ("kin", "certain")}
+        ("kin", "certain")
+    }
     assert data["graph"]["filters"]["min_certainty"] == "certain"
     assert {n["kind"] for n in data["nodes"]} == {"person"}
-    dated = json.loads(cli("--store", str(store_path), "export", "--format", "json",
-                           "--since", "1950", "--until", "1950").stdout)
+    dated = json.loads(
+        cli(
+            "--store",
+            str(store_path),
+            "export",
+            "--format",
+            "json",
+            "--since",
+            "1950",
+            "--until",
+            "1950",
+        ).stdout
+    )
     assert {li["date"] for li in dated["links"]} >= {"1950-08-08"}
-    sourced = json.loads(cli("--store", str(store_path), "export", "--format", "json",
-                             "--source", "work:bolatkhan-2023").stdout)
-    assert all("https://w3id.org/shezhire/id/work/bolatkhan-2023" in li["sources"]
-               for li in sourced["links"])
+    sourced = json.loads(
+        cli(
+            "--store",
+            str(store_path),
+            "export",
+            "--format",
+            "json",
+            "--source",
+            "work:bolatkhan-2023",
+        ).stdout
+    )
+    assert all(
+        "https://w3id.org/shezhire/id/work/bolatkhan-2023" in li["sources"]
+        for li in sourced["links"]
+    )
     assert len(sourced["links"]) < network.number_of_edges()
 
 
 def test_cli_from_the_endpoint_equals_from_the_store(store_path, server, tmp_path):
     local = export(store_path, tmp_path / "local.json", "json")
-    remote = cli("export", "--endpoint", server.sparql, "--format", "json",
-                 "-o", str(tmp_path / "remote.json"))
+    remote = cli(
+        "export",
+        "--endpoint",
+        server.sparql,
+        "--format",
+        "json",
+        "-o",
+        str(tmp_path / "remote.json"),
+    )
     assert remote.returncode == 0, remote.stderr
     a = json.loads(local.read_text(encoding="utf-8"))
     b = json.loads((tmp_path / "remote.json").read_text(encoding="utf-8"))

@@ -17,6 +17,8 @@ from shezhire.http.engine import QueryEngine
 from shezhire.http.protocol import SparqlService
 from shezhire.http.routers import health, queries, sparql, writes
 from shezhire.http.service_description import ServiceDescription
+from shezhire.linked_data import router as linked_data
+from shezhire.network import http as network
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -56,6 +58,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["Accept", "Content-Type"],
         max_age=86400,
     )
-    for module in (sparql, health, queries, writes):
+    for module in (sparql, health, queries, writes, linked_data, network):
         app.include_router(module.router)
     return app

@@ -245,17 +245,21 @@ class QueryEngine:
         """Evaluate ``job``; never raises for anything the query does (errors are outcomes)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_s
-        try:
-            worker = self._idle.get_nowait()
-        except asyncio.QueueEmpty:
+        while True:
             try:
-                async with asyncio.timeout_at(deadline):
-                    worker = await self._idle.get()
-            except TimeoutError:
-                return problem(
-                    503,
-                    f"The server is busy: no query worker became free within {timeout_s:g} s.",
-                )
+                worker = self._idle.get_nowait()
+            except asyncio.QueueEmpty:
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        worker = await self._idle.get()
+                except TimeoutError:
+                    return problem(
+                        503,
+                        f"The server is busy: no query worker became free within {timeout_s:g} s.",
+                    )
+            if not worker.connection.lost:
+                break
+            self._discard(worker)  # died while idle (killed from outside): replace, take another
         payload = pickle.dumps(tuple(job), protocol=pickle.HIGHEST_PROTOCOL)
         try:
             async with asyncio.timeout_at(deadline):

@@ -87,6 +87,7 @@ class LiveServer:
             settings = settings.model_copy(update={"port": free_port()})
         self.settings = settings
         self.url = f"http://{settings.host}:{settings.port}"
+        self.sparql = self.url + "/sparql"
         self.extra_env = dict(extra_env or {})
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path: Path | None = None

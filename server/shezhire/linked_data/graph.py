@@ -54,6 +54,13 @@ PREFIXES: dict[str, str] = {
     "prov": "http://www.w3.org/ns/prov#",
     "edtf": "http://id.loc.gov/datatypes/edtf/",
     "void": "http://rdfs.org/ns/void#",
+    "vann": "http://purl.org/vocab/vann/",
+    "rico": "https://www.ica.org/standards/RiC/ontology#",
+    "crm": "http://www.cidoc-crm.org/cidoc-crm/",
+    "sem": "http://semanticweb.cs.vu.nl/2009/11/sem/",
+    "org": "http://www.w3.org/ns/org#",
+    "snap": "http://data.snapdrgn.net/ontology/snap#",
+    "eli": "http://data.europa.eu/eli/ontology#",
     "dcat": "http://www.w3.org/ns/dcat#",
     "kin": VOCAB_BASE + "kin/",
     "soc": VOCAB_BASE + "soc/",
@@ -152,12 +159,19 @@ class Dataset:
         return self._labels
 
     def label(self, iri: str) -> str:
-        return self.labels.get(iri) or local_name(iri)
+        """The display label; without one, the slug of our IRIs or a CURIE of others."""
+        found = self.labels.get(iri)
+        if found:
+            return found
+        return local_name(iri) if iri.startswith(BASE_IRI) else curie(iri)
 
     # -- reading ----------------------------------------------------------------------------
 
     def exists(self, iri: str) -> bool:
-        node = ox.NamedNode(iri)
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError:  # not an IRI at all (a space, a "<" in the path)
+            return False
         for _ in self.store.quads_for_pattern(node, None, None, None):
             return True
         for _ in self.store.quads_for_pattern(None, None, node, None):

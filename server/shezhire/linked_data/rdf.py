@@ -32,7 +32,9 @@ def _used_prefixes(triples: Iterable[ox.Triple | ox.Quad]) -> dict[str, str]:
 
 def serialize(triples: list[ox.Triple], fmt: Format) -> bytes:
     assert fmt.rdf is not None
-    prefixes = _used_prefixes(triples) if fmt.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
+    prefixes = (
+        _used_prefixes(triples) if fmt.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
+    )
     return ox.serialize(triples, format=fmt.rdf, prefixes=prefixes) or b""
 
 
@@ -59,11 +61,11 @@ def stream_nquads(dataset: Dataset) -> Iterator[bytes]:
 def stream_trig(dataset: Dataset) -> Iterator[bytes]:
     """One chunk per named graph (and the default graph, if it holds anything)."""
     first = True
-    graphs: list[ox.NamedNode | ox.DefaultGraph] = [ox.DefaultGraph()]
-    graphs += sorted(
+    named = sorted(
         (g for g in dataset.store.named_graphs() if isinstance(g, ox.NamedNode)),
         key=lambda g: g.value,
     )
+    graphs: list[ox.NamedNode | ox.DefaultGraph] = [ox.DefaultGraph(), *named]
     for graph in graphs:
         quads = list(dataset.store.quads_for_pattern(None, None, None, graph))
         if not quads:

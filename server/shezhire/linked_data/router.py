@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import cast
 from urllib.parse import quote
 
+import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import (
@@ -36,12 +37,11 @@ from starlette.responses import (
     StreamingResponse,
 )
 
-from shezhire.config import BASE_IRI, GRAPH_BASE, Settings
+from shezhire.config import GRAPH_BASE, Settings
 from shezhire.linked_data import rdf
 from shezhire.linked_data.graph import (
     ID_BASE,
     ONTOLOGY_IRI,
-    SHZ,
     VOCAB_BASE,
     Dataset,
     dataset_for,
@@ -150,8 +150,7 @@ def _choose(request: Request, offers: tuple[Format, ...]) -> Format | Response:
         )
     except UnknownFormat as error:
         return PlainTextResponse(
-            f"Unknown format {str(error)!r}; use one of "
-            f"{', '.join(f.name for f in offers)}.\n",
+            f"Unknown format {str(error)!r}; use one of {', '.join(f.name for f in offers)}.\n",
             status_code=400,
             headers={"Vary": "Accept"},
         )
@@ -210,7 +209,7 @@ def _resource(
         response = html(dataset, alternates)
         response.headers.update(headers)
         return response
-    body = rdf.serialize(cast("list[rdf.ox.Triple]", triples(dataset)), chosen)
+    body = rdf.serialize(cast("list[ox.Triple]", triples(dataset)), chosen)
     return Response(body, media_type=chosen.content_type, headers=headers)
 
 
@@ -280,7 +279,7 @@ def named_graph(stem: str, request: Request) -> Response:
                 ?w a shz:SourceText }} GROUP BY ?w ORDER BY DESC(?n) LIMIT 1"""
         )
         work = sources[0].get("w") if sources else None
-        source = pages.link(work.value) if isinstance(work, rdf.ox.NamedNode) else None
+        source = pages.link(work.value) if isinstance(work, ox.NamedNode) else None
         return _render(
             "graph.html",
             request,
@@ -305,7 +304,9 @@ def named_graph(stem: str, request: Request) -> Response:
 # -- the dataset description --------------------------------------------------------------------
 
 
-@router.api_route("/void", methods=["GET", "HEAD"], summary="VoID/DCAT description (Turtle, JSON-LD)")
+@router.api_route(
+    "/void", methods=["GET", "HEAD"], summary="VoID/DCAT description (Turtle, JSON-LD)"
+)
 def void(request: Request) -> Response:
     chosen = _choose(request, VOID_OFFERS)
     if isinstance(chosen, Response):
@@ -375,9 +376,13 @@ def home(request: Request) -> Response:
         return Response(status_code=304, headers=headers)
     root = _root(request)
     info = dataset.memo(f"home|{root}", lambda: Pages(dataset, Site(root)).home())
-    response = _render("home.html", request, title="Home", home=info, alternates=[
-        {"media": "text/turtle", "href": f"{_root(request)}/void", "label": "VoID"}
-    ])
+    response = _render(
+        "home.html",
+        request,
+        title="Home",
+        home=info,
+        alternates=[{"media": "text/turtle", "href": f"{_root(request)}/void", "label": "VoID"}],
+    )
     response.headers.update(headers)
     return response
 

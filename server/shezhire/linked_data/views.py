@@ -315,7 +315,9 @@ class Views:
         ds = self.ds
         type_iris = self._objects(node, RDF + "type")
         asserted_types = [
-            t for t in type_iris if self._graphs(node, RDF_TYPE, ox.NamedNode(t)) != {INFERRED_GRAPH}
+            t
+            for t in type_iris
+            if self._graphs(node, RDF_TYPE, ox.NamedNode(t)) != {INFERRED_GRAPH}
         ]
         is_person = SHZ + "Person" in type_iris
         page = EntityPage(
@@ -343,7 +345,9 @@ class Views:
             )
         for cit in self._blank_or_iri(node, SHZ + "citation"):
             page.citations.append(self.citation(cit))
-        page.citations.sort(key=lambda c: (c.publication.text if c.publication else "", _numeric(c.footnote)))
+        page.citations.sort(
+            key=lambda c: (c.publication.text if c.publication else "", _numeric(c.footnote))
+        )
         if is_person:
             page.kin_ties, page.social_ties = self._ties(iri)
             page.events = self._events(iri)
@@ -390,9 +394,7 @@ class Views:
                 other = obj if subject == person else subject
                 row = Row(self.link(tie))
                 row.cells["other"] = [self.link(other)] if other else []
-                row.cells["direction"] = [
-                    Link("subject" if subject == person else "object")
-                ]
+                row.cells["direction"] = [Link("subject" if subject == person else "object")]
                 row.evidence = self._evidence(tie)
                 table[tie] = row
             for cell, name in (("type", "type"), ("certainty", "cert"), ("mode", "mode")):
@@ -403,6 +405,7 @@ class Views:
             if date and all(x.text != date for x in row.cells.get("date", [])):
                 row.cells.setdefault("date", []).append(Link(date))
             row.sort_key = _text(r.get("early")) or row.sort_key
+
         def order(row: Row) -> tuple[str, str]:
             types = row.cells.get("type", [])
             return (types[0].text if types else "~", row.main.text)
@@ -446,7 +449,8 @@ class Views:
         rows = self.ds.select(
             f"""SELECT ?pos ?org ?title ?date ?early WHERE {{
                   ?pos shz:member <{person}> .
-                  OPTIONAL {{ ?pos shz:organization ?org }} OPTIONAL {{ ?pos shz:positionTitle ?title }}
+                  OPTIONAL {{ ?pos shz:organization ?org }}
+                  OPTIONAL {{ ?pos shz:positionTitle ?title }}
                   OPTIONAL {{ ?pos shz:date ?date }} OPTIONAL {{ ?pos shz:earliestDate ?early }}
                 }}"""
         )
@@ -487,7 +491,7 @@ class Views:
 
 
 def _numeric(text: str) -> tuple[int, str]:
-    head = text.split(",")[0].strip()
+    head = text.split(",", maxsplit=1)[0].strip()
     return (int(head), text) if head.isdigit() else (10**9, text)
 
 
@@ -646,9 +650,7 @@ class Pages(Views):
     def home(self) -> Home:
         counts = [(name, self.ds.count(query), browse) for name, query, browse in HOME_COUNTS]
         sources: list[Source] = []
-        for r in self.ds.select(
-            "SELECT DISTINCT ?w WHERE { ?w a shz:SourceText } ORDER BY ?w"
-        ):
+        for r in self.ds.select("SELECT DISTINCT ?w WHERE { ?w a shz:SourceText } ORDER BY ?w"):
             work = _iri(r.get("w"))
             node = ox.NamedNode(work)
             citation = self._literal(node, DCTERMS + "bibliographicCitation")
@@ -662,15 +664,19 @@ class Pages(Views):
                 for g in (_iri(x.get("g")) for x in graph_rows)
                 if g and g != GRAPH_BASE + "sources"
             ]
-            sources.append(Source(self.link(work), citation[0] if citation else "", creators, graphs))
+            sources.append(
+                Source(self.link(work), citation[0] if citation else "", creators, graphs)
+            )
         browse = [
-            (kind.title, name, self.ds.count(
-                f"SELECT (COUNT(DISTINCT ?x) AS ?n) {{ ?x a <{kind.cls}> }}"
-            ))
+            (
+                kind.title,
+                name,
+                self.ds.count(f"SELECT (COUNT(DISTINCT ?x) AS ?n) {{ ?x a <{kind.cls}> }}"),
+            )
             for name, kind in BROWSE.items()
         ]
-        graphs = self.ds.graphs()
-        return Home(counts, sources, browse, sum(graphs.values()), len(graphs))
+        sizes = self.ds.graphs()
+        return Home(counts, sources, browse, sum(sizes.values()), len(sizes))
 
     def browse(self, kind: BrowseKind, sort: str, descending: bool) -> list[BrowseRow]:
         rows: list[BrowseRow] = []
@@ -704,7 +710,9 @@ class Pages(Views):
                         values.append(Link(obj.value))
                 cells[column.key] = sorted(values, key=lambda link: link.text.casefold())
             rows.append(BrowseRow(self.link(iri), badges, cells))
-        rows.sort(key=lambda row: (_sort_text(row, sort), row.main.text.casefold()), reverse=descending)
+        rows.sort(
+            key=lambda row: (_sort_text(row, sort), row.main.text.casefold()), reverse=descending
+        )
         return rows
 
     def ontology_terms(self) -> list[tuple[str, list[dict[str, object]]]]:
@@ -713,9 +721,17 @@ class Pages(Views):
             ("Classes", [OWL + "Class", RDFS + "Class"]),
             ("Object properties", [OWL + "ObjectProperty"]),
             ("Datatype properties", [OWL + "DatatypeProperty"]),
-            ("Other terms", [OWL + "AnnotationProperty", RDFS + "Datatype", QB + "DimensionProperty",
-                             QB + "MeasureProperty", QB + "AttributeProperty",
-                             QB + "DataStructureDefinition"]),
+            (
+                "Other terms",
+                [
+                    OWL + "AnnotationProperty",
+                    RDFS + "Datatype",
+                    QB + "DimensionProperty",
+                    QB + "MeasureProperty",
+                    QB + "AttributeProperty",
+                    QB + "DataStructureDefinition",
+                ],
+            ),
         ]
         seen: set[str] = set()
         out: list[tuple[str, list[dict[str, object]]]] = []

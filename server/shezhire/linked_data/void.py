@@ -7,6 +7,7 @@ Access URLs (the SPARQL endpoint, the dumps) are those of the site that answers 
 
 from __future__ import annotations
 
+import datetime
 from collections import Counter
 
 import pyoxigraph as ox
@@ -83,7 +84,9 @@ def void_triples(dataset: Dataset, site: str) -> list[ox.Triple]:
     a = RDF_TYPE
     out: list[ox.Triple] = []
 
-    def add(s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal) -> None:
+    def add(
+        s: ox.NamedNode | ox.BlankNode, p: str, o: ox.NamedNode | ox.BlankNode | ox.Literal
+    ) -> None:
         out.append(ox.Triple(s, _n(p), o))
 
     add(ds, RDF_TYPE.value, _n(VOID + "Dataset"))
@@ -174,8 +177,6 @@ def _distinct(dataset: Dataset, which: str) -> int:
 
 
 def _iso(timestamp: float) -> str:
-    import datetime  # noqa: PLC0415
-
     return (
         datetime.datetime.fromtimestamp(timestamp, tz=datetime.UTC)
         .replace(microsecond=0)

@@ -229,9 +229,7 @@ def paths_subgraph(graph: nx.MultiDiGraph, paths: list[Path]) -> nx.MultiDiGraph
     return sub
 
 
-def components(
-    graph: nx.MultiDiGraph, filters: NetworkFilter | None = None
-) -> list[set[str]]:
+def components(graph: nx.MultiDiGraph, filters: NetworkFilter | None = None) -> list[set[str]]:
     """Connected components (direction ignored), largest first."""
     view = _view(graph, filters)
     found = [set(c) for c in nx.connected_components(_undirected(view))]

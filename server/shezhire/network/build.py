@@ -52,9 +52,7 @@ def _citations(rows: list[Row]) -> dict[str, list[dict[str, Any]]]:
             if value and value not in str(citation[name]).split(" | "):
                 citation[name] = f"{citation[name]} | {value}" if citation[name] else value
         reference = row.get("reference")
-        if reference and all(
-            r["reference"] != reference for r in citation["archival_references"]
-        ):
+        if reference and all(r["reference"] != reference for r in citation["archival_references"]):
             citation["archival_references"].append(
                 {
                     "reference": reference,
@@ -90,8 +88,10 @@ def _edges(rows: list[Row], citations: dict[str, list[dict[str, Any]]]) -> list[
         if edge is None:
             kind = row["kind"]
             # An event touches several persons and places: one edge each, keyed uniquely.
-            tie_key = fact if kind not in ("event-place",) else (
-                f"{fact}#{local_name(row['subject'])}@{local_name(row['object'])}"
+            tie_key = (
+                fact
+                if kind not in ("event-place",)
+                else (f"{fact}#{local_name(row['subject'])}@{local_name(row['object'])}")
             )
             edge = dict.fromkeys(EDGE_STRING_ATTRS, "")
             edge.update(
@@ -171,8 +171,11 @@ def build_network(
         for end in (edge["subject"], edge["object"]):
             if end not in graph:
                 attrs = nodes.get(end) or {
-                    "label": "", "kind": "person" if edge["kind"] not in LAYER_KINDS else "place",
-                    "pseudonym": False, "unnamed": False, "bipartite": 0,
+                    "label": "",
+                    "kind": "person" if edge["kind"] not in LAYER_KINDS else "place",
+                    "pseudonym": False,
+                    "unnamed": False,
+                    "bipartite": 0,
                 }
                 graph.add_node(end, **{**attrs, "label": attrs["label"] or local_name(end)})
         key = edge.pop("key")

@@ -35,11 +35,23 @@ MEDIA_TYPES = {
     "gexf": "application/gexf+xml",
     "csv": "text/csv",
 }
-EXTENSIONS = {"json": "json", "cytoscape": "cyjs", "graphml": "graphml", "gexf": "gexf",
-              "csv": "csv"}
+EXTENSIONS = {
+    "json": "json",
+    "cytoscape": "cyjs",
+    "graphml": "graphml",
+    "gexf": "gexf",
+    "csv": "csv",
+}
 #: CSV columns: the edge, its two ends' labels, then every edge attribute.
-CSV_COLUMNS = ["source", "target", "source_label", "target_label", "key",
-               *EDGE_STRING_ATTRS, *EDGE_LIST_ATTRS]
+CSV_COLUMNS = [
+    "source",
+    "target",
+    "source_label",
+    "target_label",
+    "key",
+    *EDGE_STRING_ATTRS,
+    *EDGE_LIST_ATTRS,
+]
 
 _GRAPH_SCALARS = (str, int, float, bool)
 #: Edge attributes renamed in GEXF, where these names are reserved XML attributes.
@@ -59,16 +71,26 @@ def flatten(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     flat = nx.MultiDiGraph()
     flat.graph.update(_scalar_graph_attrs(graph))
     for node, attrs in graph.nodes(data=True):
-        flat.add_node(node, **{
-            k: v if isinstance(v, _GRAPH_SCALARS) else json.dumps(v, ensure_ascii=False)
-            for k, v in attrs.items() if v is not None
-        })
+        flat.add_node(
+            node,
+            **{
+                k: v if isinstance(v, _GRAPH_SCALARS) else json.dumps(v, ensure_ascii=False)
+                for k, v in attrs.items()
+                if v is not None
+            },
+        )
     for u, v, key, attrs in graph.edges(keys=True, data=True):
-        flat.add_edge(u, v, key=key, **{
-            k: json.dumps(val, ensure_ascii=False) if k in EDGE_LIST_ATTRS
-            else ("" if val is None else val)
-            for k, val in attrs.items()
-        })
+        flat.add_edge(
+            u,
+            v,
+            key=key,
+            **{
+                k: json.dumps(val, ensure_ascii=False)
+                if k in EDGE_LIST_ATTRS
+                else ("" if val is None else val)
+                for k, val in attrs.items()
+            },
+        )
     return flat
 
 
@@ -106,15 +128,16 @@ def cytoscape(graph: nx.MultiDiGraph) -> dict[str, Any]:
 
 def _csv_text(graph: nx.MultiDiGraph) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore",
-                            lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
     for u, v, key, attrs in graph.edges(keys=True, data=True):
         row = {name: attrs.get(name, "") for name in EDGE_STRING_ATTRS}
         for name in EDGE_LIST_ATTRS:
             row[name] = json.dumps(attrs.get(name, []), ensure_ascii=False)
         row.update(
-            source=u, target=v, key=key,
+            source=u,
+            target=v,
+            key=key,
             source_label=graph.nodes[u].get("label", ""),
             target_label=graph.nodes[v].get("label", ""),
         )
@@ -149,6 +172,7 @@ def write(graph: nx.MultiDiGraph, fmt: str, path: Path) -> None:
 
 # ---- reading back (for the tests and for notebooks that load an export) ----
 
+
 def read_graphml(path: Path | str) -> nx.MultiDiGraph:
     return decode(nx.read_graphml(str(path), force_multigraph=True))
 
@@ -173,8 +197,10 @@ def read_csv(path: Path | str) -> nx.MultiDiGraph:
     graph = nx.MultiDiGraph()
     with Path(path).open(encoding="utf-8", newline="") as handle:
         for row in csv.DictReader(handle):
-            for end, label in ((row["source"], row["source_label"]),
-                               (row["target"], row["target_label"])):
+            for end, label in (
+                (row["source"], row["source_label"]),
+                (row["target"], row["target_label"]),
+            ):
                 if end not in graph:
                     graph.add_node(end, label=label)
             attrs: dict[str, Any] = {name: row[name] for name in EDGE_STRING_ATTRS}
@@ -185,7 +211,20 @@ def read_csv(path: Path | str) -> nx.MultiDiGraph:
 
 
 __all__ = [
-    "CSV_COLUMNS", "EXTENSIONS", "FORMATS", "GEXF_EDGE_RENAMES", "MEDIA_TYPES", "NODE_ATTRS",
-    "cytoscape", "decode", "flatten", "node_link", "read_csv", "read_gexf", "read_graphml",
-    "read_node_link", "to_bytes", "write",
+    "CSV_COLUMNS",
+    "EXTENSIONS",
+    "FORMATS",
+    "GEXF_EDGE_RENAMES",
+    "MEDIA_TYPES",
+    "NODE_ATTRS",
+    "cytoscape",
+    "decode",
+    "flatten",
+    "node_link",
+    "read_csv",
+    "read_gexf",
+    "read_graphml",
+    "read_node_link",
+    "to_bytes",
+    "write",
 ]

@@ -20,9 +20,12 @@ node-link data (``{"directed": true, "multigraph": true, "graph": {...}, "nodes"
 "mode", "certainty", "citations": [...], ...}]}``), which d3 reads as is and
 ``networkx.node_link_graph(data, edges="links")`` loads; ``cytoscape`` is cytoscape.js
 ``{"elements": {"nodes": [{"data": ...}], "edges": [{"data": ...}]}}``. In GraphML, GEXF
-and CSV the list attributes ``citations`` and ``sources`` are JSON strings. The path route
-adds ``"paths": [{"nodes", "labels", "length", "steps": [{"source", "target", "ties"}]}]``
-to the JSON answers.
+and CSV the list attributes ``citations`` and ``sources`` are JSON strings (and GEXF, which
+reserves the edge attribute ``type``, names the tie type ``tie_type``). ``graph`` holds
+``center``, ``hops`` and ``filters`` (ego) or ``from``, ``to``, ``max``, ``k`` and ``filters``
+(path); ego nodes carry ``distance``. The path route adds ``"paths": [{"nodes", "labels",
+"length", "steps": [{"source", "target", "source_label", "target_label", "ties"}]}]`` to the
+JSON answers, shortest first.
 
 Errors (the message says which parameter and why): 400 bad parameter value (unknown
 certainty, kind, format, malformed date, since after until, hops < 0, max or k < 1); 404
@@ -62,21 +65,28 @@ from shezhire.network.model import NetworkError, NetworkFilter
 router = APIRouter(prefix="/network", tags=["network"])
 
 _ACCEPT = {media: fmt for fmt, media in MEDIA_TYPES.items()}
-_ACCEPT.update({"application/*": "json", "*/*": "json", "text/*": "csv",
-                "application/xml": "graphml", "text/xml": "graphml"})
+_ACCEPT.update(
+    {
+        "application/*": "json",
+        "*/*": "json",
+        "text/*": "csv",
+        "application/xml": "graphml",
+        "text/xml": "graphml",
+    }
+)
 _FILTERED_CACHE_SIZE = 32
+_GRAPH_CACHE_SIZE = 4
 
 
 class NetworkCache:
-    """The full network of one store, built once and rebuilt when the store changes, and
-    the most recently used filtered views of it."""
+    """The full network of each store (a few), built once and rebuilt when the store link
+    points at a new build, and the most recently used filtered views of any full network."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._key: tuple[str, float] | None = None
-        self._graph: nx.MultiDiGraph | None = None
+        self._graphs: OrderedDict[str, tuple[tuple[str, float], nx.MultiDiGraph]] = OrderedDict()
         self._filtered: OrderedDict[
-            NetworkFilter, tuple[nx.MultiDiGraph, nx.MultiDiGraph]
+            tuple[int, NetworkFilter], tuple[nx.MultiDiGraph, nx.MultiDiGraph]
         ] = OrderedDict()
 
     @staticmethod
@@ -89,22 +99,26 @@ class NetworkCache:
 
     def graph(self, store: Path) -> nx.MultiDiGraph:
         key = self._store_key(store)
-        with self._lock:
-            if self._graph is None or key != self._key:
-                self._graph = build_network(store)
-                self._key = key
-                self._filtered.clear()
-            return self._graph
+        with self._lock:  # one build at a time; later requests wait for it
+            cached = self._graphs.get(str(store))
+            if cached is None or cached[0] != key:
+                cached = (key, build_network(store))
+                self._graphs[str(store)] = cached
+            self._graphs.move_to_end(str(store))
+            while len(self._graphs) > _GRAPH_CACHE_SIZE:
+                self._graphs.popitem(last=False)
+            return cached[1]
 
     def filtered(self, graph: nx.MultiDiGraph, filters: NetworkFilter) -> nx.MultiDiGraph:
+        key = (id(graph), filters)
         with self._lock:
-            cached = self._filtered.get(filters)
+            cached = self._filtered.get(key)
             if cached is not None and cached[0] is graph:
-                self._filtered.move_to_end(filters)
+                self._filtered.move_to_end(key)
                 return cached[1]
         view = filter_network(graph, filters)
         with self._lock:
-            self._filtered[filters] = (graph, view)
+            self._filtered[key] = (graph, view)  # the graph is kept: its id stays unique
             while len(self._filtered) > _FILTERED_CACHE_SIZE:
                 self._filtered.popitem(last=False)
         return view
@@ -172,8 +186,9 @@ def _filters(
         raise HTTPException(400, str(error)) from error
 
 
-def _respond(graph: nx.MultiDiGraph, fmt: str, name: str,
-             extra: dict[str, Any] | None = None) -> Response:
+def _respond(
+    graph: nx.MultiDiGraph, fmt: str, name: str, extra: dict[str, Any] | None = None
+) -> Response:
     body = to_bytes(graph, fmt, extra=extra)
     headers = {"Vary": "Accept"}
     if fmt in ("graphml", "gexf", "csv"):
@@ -182,16 +197,21 @@ def _respond(graph: nx.MultiDiGraph, fmt: str, name: str,
     return Response(body, media_type=media, headers=headers)
 
 
-Source = Annotated[list[str] | None, Query(
-    description="keep ties cited to this publication (IRI or work:slug); repeatable")]
-MinCertainty = Annotated[str | None, Query(
-    description="certain | probable | possible | uncertain: keep ties at least this sure")]
+Source = Annotated[
+    list[str] | None,
+    Query(description="keep ties cited to this publication (IRI or work:slug); repeatable"),
+]
+MinCertainty = Annotated[
+    str | None,
+    Query(description="certain | probable | possible | uncertain: keep ties at least this sure"),
+]
 Kind = Annotated[list[str] | None, Query(description="kin | social; repeatable")]
 Since = Annotated[str | None, Query(description="keep ties dated on or after YYYY[-MM[-DD]]")]
 Until = Annotated[str | None, Query(description="keep ties dated on or before YYYY[-MM[-DD]]")]
 Institutions = Annotated[bool, Query(description="add institutions and places (bipartite)")]
-Format = Annotated[str | None, Query(
-    alias="format", description="json | cytoscape | graphml | gexf | csv")]
+Format = Annotated[
+    str | None, Query(alias="format", description="json | cytoscape | graphml | gexf | csv")
+]
 
 
 def _slug(iri: str) -> str:
@@ -214,8 +234,14 @@ def ego(
 ) -> Response:
     out = _format(request, fmt)
     _check_range("hops", hops, 0, MAX_HOPS)
-    filters = _filters(source=source, min_certainty=min_certainty, kind=kind, since=since,
-                       until=until, institutions=institutions)
+    filters = _filters(
+        source=source,
+        min_certainty=min_certainty,
+        kind=kind,
+        since=since,
+        until=until,
+        institutions=institutions,
+    )
     try:
         full = _full_network(request)
         center = resolve_person(full, person)
@@ -252,15 +278,24 @@ def path(
     _check_range("max", max_length, 1, MAX_PATH_LENGTH)
     if k is not None:
         _check_range("k", k, 1, MAX_K)
-    filters = _filters(source=source, min_certainty=min_certainty, kind=kind, since=since,
-                       until=until, institutions=institutions)
+    filters = _filters(
+        source=source,
+        min_certainty=min_certainty,
+        kind=kind,
+        since=since,
+        until=until,
+        institutions=institutions,
+    )
     try:
         full = _full_network(request)
         view = _CACHE.filtered(full, filters)
         # unknown persons are unknown in the full network, not just in the filtered view
         a, b = resolve_person(full, from_), resolve_person(full, to)
-        paths = find_paths(view, a, b, max_length, k=k, filters=filters) if (
-            a in view and b in view) else []
+        paths = (
+            find_paths(view, a, b, max_length, k=k, filters=filters)
+            if (a in view and b in view)
+            else []
+        )
     except ShezhireError as error:
         raise _http_error(error) from error
     graph = paths_subgraph(view, paths)
@@ -270,8 +305,9 @@ def path(
     graph.graph.update(
         {"from": a, "to": b, "max": max_length, "k": k, "filters": filters.as_params()}
     )
-    return _respond(graph, out, f"path-{_slug(a)}-{_slug(b)}",
-                    {"paths": [p.as_json() for p in paths]})
+    return _respond(
+        graph, out, f"path-{_slug(a)}-{_slug(b)}", {"paths": [p.as_json() for p in paths]}
+    )
 
 
 def _check_range(name: str, value: int, low: int, high: int) -> None:

@@ -26,8 +26,20 @@ NODE_KINDS = ("person", "institution", "place")
 
 #: Edge attributes, every one present on every edge ("" when the data has no value).
 EDGE_STRING_ATTRS = (
-    "tie", "kind", "type", "type_iri", "type_label", "subject", "object", "label",
-    "mode", "certainty", "date", "earliest", "latest", "comment",
+    "tie",
+    "kind",
+    "type",
+    "type_iri",
+    "type_label",
+    "subject",
+    "object",
+    "label",
+    "mode",
+    "certainty",
+    "date",
+    "earliest",
+    "latest",
+    "comment",
 )
 #: Edge attributes that are lists: JSON strings in GraphML, GEXF and CSV.
 EDGE_LIST_ATTRS = ("citations", "sources")
@@ -120,8 +132,7 @@ class NetworkFilter:
         object.__setattr__(self, "sources", tuple(expand(s, "work") for s in self.sources))
         if self.min_certainty is not None and self.min_certainty not in CERTAINTY_ORDER:
             raise NetworkError(
-                f"min_certainty must be one of {', '.join(CERTAINTY_ORDER)}: "
-                f"{self.min_certainty!r}"
+                f"min_certainty must be one of {', '.join(CERTAINTY_ORDER)}: {self.min_certainty!r}"
             )
         for kind in self.kinds:
             if kind not in TIE_KINDS:
@@ -164,8 +175,10 @@ class NetworkFilter:
                 return False
             if self._since is not None and latest and date.fromisoformat(latest) < self._since:
                 return False
-            if self._until is not None and earliest and (
-                date.fromisoformat(earliest) > self._until
+            if (
+                self._until is not None
+                and earliest
+                and (date.fromisoformat(earliest) > self._until)
             ):
                 return False
         return True

@@ -18,7 +18,9 @@ PREFIX oa: <http://www.w3.org/ns/oa#>
 """
 
 # One row per tie (kin or social) with its tie-level attributes.
-TIES = PREFIXES + """
+TIES = (
+    PREFIXES
+    + """
 SELECT ?fact ?kind ?subject ?object ?type ?typeLabel ?label ?mode ?certainty
        ?date ?earliest ?latest ?comment
 WHERE {
@@ -36,9 +38,12 @@ WHERE {
   OPTIONAL { ?fact rdfs:comment ?comment }
 }
 """
+)
 
 # Memberships (shz:Position) and event participations with a place: the bipartite layer.
-AFFILIATIONS = PREFIXES + """
+AFFILIATIONS = (
+    PREFIXES
+    + """
 SELECT ?fact ?kind ?subject ?object ?type ?typeLabel ?label ?mode ?certainty
        ?date ?earliest ?latest ?comment
 WHERE {
@@ -72,9 +77,12 @@ WHERE {
   OPTIONAL { ?fact rdfs:comment ?comment }
 }
 """
+)
 
 # The evidence: one row per (fact, citation, archival reference) of every tie-like fact.
-CITATIONS = PREFIXES + """
+CITATIONS = (
+    PREFIXES
+    + """
 SELECT ?fact ?citation ?publication ?publicationLabel ?footnote ?page ?section
        ?reference ?printed ?item ?itemLabel ?folios ?quote
 WHERE {
@@ -95,9 +103,12 @@ WHERE {
   OPTIONAL { ?citation oa:exact ?quote }
 }
 """
+)
 
 # Persons, institutions and places with their English labels and flags.
-NODES = PREFIXES + """
+NODES = (
+    PREFIXES
+    + """
 SELECT ?node ?nodeKind ?label ?pseudonym ?unnamed
 WHERE {
   { ?node a shz:Person . BIND("person" AS ?nodeKind)
@@ -110,3 +121,4 @@ WHERE {
   OPTIONAL { ?node rdfs:label ?label FILTER(LANGMATCHES(LANG(?label), "en")) }
 }
 """
+)
