@@ -7,7 +7,6 @@ the others must be contained in it (the graph keeps growing, the facts below mus
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pyoxigraph as ox
 import pytest
 
 from shezhire.config import Settings
+from shezhire.example_queries import read_examples
 from shezhire.pipeline.store import open_read_only
 
 QUERIES_DIR = Path(__file__).resolve().parents[2] / "queries"
@@ -301,11 +301,6 @@ EXPECTED: dict[str, Expect] = {
 }
 
 
-def _header(path: Path, field: str) -> str:
-    match = re.search(rf"^# {field}: (.+)$", path.read_text(encoding="utf-8"), re.MULTILINE)
-    return match.group(1).strip() if match else ""
-
-
 def _run(settings: Settings, path: Path) -> list[dict[str, str]]:
     with open_read_only(settings.store) as store:
         solutions = store.query(path.read_text(encoding="utf-8"), use_default_graph_as_union=True)
@@ -323,8 +318,9 @@ def test_there_are_at_least_twelve_competency_queries() -> None:
 
 @pytest.mark.parametrize("path", QUERY_FILES, ids=[p.stem for p in QUERY_FILES])
 def test_query_is_documented_and_has_an_expectation(path: Path) -> None:
-    assert _header(path, "title"), f"{path.name} has no '# title:' line"
-    assert _header(path, "description"), f"{path.name} has no '# description:' line"
+    (example,) = [e for e in read_examples(QUERIES_DIR) if e.name == path.stem]
+    assert example.title != path.stem, f"{path.name} has no '# title:' line"
+    assert example.description, f"{path.name} has no '# description:' line"
     assert path.stem in EXPECTED or path.stem.startswith("5"), f"no expected result for {path.name}"
 
 

@@ -53,8 +53,9 @@ def parse_accept(header: str) -> tuple[AcceptRange, ...]:
     return tuple(ranges)
 
 
-def quality(ranges: Sequence[AcceptRange], media_type: str) -> float:
-    """The quality the client gives ``media_type`` (0.0 when it does not accept it)."""
+def match(ranges: Sequence[AcceptRange], media_type: str) -> tuple[int, float]:
+    """(specificity of the most specific range matching ``media_type``, its q); specificity
+    is -1 when no range matches."""
     main, _, sub = media_type.partition("/")
     best_specificity = -1
     best_q = 0.0
@@ -69,7 +70,12 @@ def quality(ranges: Sequence[AcceptRange], media_type: str) -> float:
             continue
         if specificity > best_specificity:
             best_specificity, best_q = specificity, q
-    return best_q
+    return best_specificity, best_q
+
+
+def quality(ranges: Sequence[AcceptRange], media_type: str) -> float:
+    """The quality the client gives ``media_type`` (0.0 when it does not accept it)."""
+    return match(ranges, media_type)[1]
 
 
 def choose(header: str | None, offers: Sequence[tuple[str, T]]) -> T | None:

@@ -82,13 +82,21 @@ def settings_env(settings: Settings) -> dict[str, str]:
 class LiveServer:
     """``with LiveServer(settings) as server: httpx.get(server.url + "/health")``."""
 
-    def __init__(self, settings: Settings, extra_env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        extra_env: Mapping[str, str] | None = None,
+        factory: tuple[Path, str] | None = None,
+    ) -> None:
+        """``factory`` = (folder, "module:function") serves another app factory under uvicorn
+        (tests of a router on its own); by default the whole service runs."""
         if settings.port == 8000:
             settings = settings.model_copy(update={"port": free_port()})
         self.settings = settings
         self.url = f"http://{settings.host}:{settings.port}"
         self.sparql = self.url + "/sparql"
         self.extra_env = dict(extra_env or {})
+        self.factory = factory
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path: Path | None = None
 
@@ -102,8 +110,28 @@ class LiveServer:
         if self.log_path is None:
             self.log_path = Path(self.settings.store).parent / f"server-{self.settings.port}.log"
         log = self.log_path.open("wb")
+        command = [sys.executable, "-m", "shezhire.http.server"]
+        probe = "/health"
+        if self.factory is not None:
+            folder, app = self.factory
+            command = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--factory",
+                "--app-dir",
+                str(folder),
+                app,
+                "--host",
+                self.settings.host,
+                "--port",
+                str(self.settings.port),
+                "--log-level",
+                "warning",
+            ]
+            probe = "/openapi.json"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "shezhire.http.server"],
+            command,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -115,13 +143,13 @@ class LiveServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited at start:\n{self.log()}")
             try:
-                if httpx.get(self.url + "/health", timeout=2).status_code == 200:
+                if httpx.get(self.url + probe, timeout=2).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
         self.stop()
-        raise RuntimeError(f"server did not answer /health in time:\n{self.log()}")
+        raise RuntimeError(f"server did not answer {probe} in time:\n{self.log()}")
 
     def log(self) -> str:
         if self.log_path is None or not self.log_path.exists():

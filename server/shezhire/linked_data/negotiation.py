@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import pyoxigraph as ox
+
+from shezhire.http.negotiation import AcceptRange, match, parse_accept
 
 
 @dataclass(frozen=True)
@@ -87,55 +88,6 @@ FORMAT_NAMES: dict[str, Format] = {
 
 class UnknownFormat(ValueError):
     """A ``?format=`` value that names no format."""
-
-
-AcceptRange = tuple[str, str, float]
-
-
-@lru_cache(maxsize=256)
-def parse_accept(header: str) -> tuple[AcceptRange, ...]:
-    """(type, subtype, q) per media range; malformed ranges are skipped."""
-    ranges: list[AcceptRange] = []
-    for part in header.split(","):
-        fields = part.split(";")
-        media = fields[0].strip().lower()
-        if media == "*":
-            media = "*/*"
-        main, slash, sub = media.partition("/")
-        if not slash or not main or not sub:
-            continue
-        q = 1.0
-        for param in fields[1:]:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = min(max(float(value.strip()), 0.0), 1.0)
-                except ValueError:
-                    q = 0.0
-        ranges.append((main.strip(), sub.strip(), q))
-    return tuple(ranges)
-
-
-def quality(ranges: Sequence[AcceptRange], media_type: str) -> float:
-    return match(ranges, media_type)[1]
-
-
-def match(ranges: Sequence[AcceptRange], media_type: str) -> tuple[int, float]:
-    """(specificity of the best matching range, its q); specificity -1 when none matches."""
-    main, _, sub = media_type.partition("/")
-    best_specificity, best_q = -1, 0.0
-    for r_main, r_sub, q in ranges:
-        if (r_main, r_sub) == (main, sub):
-            specificity = 2
-        elif r_main == main and r_sub == "*":
-            specificity = 1
-        elif (r_main, r_sub) == ("*", "*"):
-            specificity = 0
-        else:
-            continue
-        if specificity > best_specificity:
-            best_specificity, best_q = specificity, q
-    return best_specificity, best_q
 
 
 def offer_quality(ranges: Sequence[AcceptRange], offer: Format) -> float:

@@ -38,6 +38,7 @@ from starlette.responses import (
 )
 
 from shezhire.config import GRAPH_BASE, Settings
+from shezhire.example_queries import read_examples
 from shezhire.linked_data import rdf
 from shezhire.linked_data.graph import (
     ID_BASE,
@@ -60,7 +61,7 @@ from shezhire.linked_data.negotiation import (
     describe_offers,
     negotiate,
 )
-from shezhire.linked_data.views import BROWSE, EntityPage, Pages, Site, read_examples
+from shezhire.linked_data.views import BROWSE, EntityPage, Pages, Site
 from shezhire.linked_data.void import void_triples
 
 HERE = Path(__file__).resolve().parent

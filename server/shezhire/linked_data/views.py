@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pyoxigraph as ox
 
@@ -774,47 +773,4 @@ class Pages(Views):
         ]
 
 
-@dataclass
-class Example:
-    name: str
-    title: str
-    description: str
-    query: str
-
-
-def read_examples(folder: Path) -> list[Example]:
-    """``queries/*.rq`` with their ``# title:`` and ``# description:`` header lines."""
-    examples: list[Example] = []
-    if not folder.is_dir():
-        return examples
-    for path in sorted(folder.glob("*.rq")):
-        text = path.read_text(encoding="utf-8")
-        header: dict[str, list[str]] = {"title": [], "description": []}
-        current: str | None = None
-        for line in text.splitlines():
-            stripped = line.strip()
-            if not stripped.startswith("#"):
-                if stripped:
-                    break
-                continue
-            body = stripped.lstrip("#")
-            key, sep, value = body.strip().partition(":")
-            if sep and key.strip().lower() in header:
-                current = key.strip().lower()
-                header[current].append(value.strip())
-            elif current and body.startswith(("  ", "\t")) and body.strip():
-                header[current].append(body.strip())  # an indented continuation line
-            else:
-                current = None
-        examples.append(
-            Example(
-                path.stem,
-                " ".join(header["title"]) or path.stem,
-                " ".join(header["description"]),
-                text,
-            )
-        )
-    return examples
-
-
-__all__ = ["BROWSE", "ID_BASE", "EntityPage", "Pages", "Site", "read_examples"]
+__all__ = ["BROWSE", "ID_BASE", "EntityPage", "Pages", "Site"]

@@ -2,51 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from dataclasses import asdict
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
+from shezhire.example_queries import read_examples
 from shezhire.http.deps import SettingsDep
 from shezhire.http.errors import HttpProblem
 
 router = APIRouter(tags=["queries"])
-
-
-@dataclass
-class ExampleQuery:
-    name: str
-    title: str
-    description: str
-    query: str
-
-
-def read_examples(folder: Path) -> list[ExampleQuery]:
-    """Each ``.rq`` file with its ``# title:`` and ``# description:`` header lines."""
-    examples = []
-    for path in sorted(folder.glob("*.rq")) if folder.is_dir() else []:
-        text = path.read_text(encoding="utf-8")
-        header: dict[str, list[str]] = {"title": [], "description": []}
-        for line in text.splitlines():
-            stripped = line.strip()
-            if not stripped.startswith("#"):
-                if stripped:
-                    break
-                continue
-            key, sep, value = stripped.lstrip("#").strip().partition(":")
-            if sep and key.strip().lower() in header:
-                header[key.strip().lower()].append(value.strip())
-        examples.append(
-            ExampleQuery(
-                name=path.stem,
-                title=" ".join(header["title"]) or path.stem,
-                description=" ".join(header["description"]),
-                query=text,
-            )
-        )
-    return examples
 
 
 @router.get("/queries", summary="The example queries, with titles and descriptions")
