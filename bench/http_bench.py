@@ -28,11 +28,9 @@ import httpx
 import pyoxigraph as ox
 import uvloop
 
-from shezhire.config import DEFAULT_ROOT, GRAPH_BASE, Settings
-from shezhire.http.testing import LiveServer, build_plain_store, free_port
-from shezhire.pipeline import load, materialize
+from shezhire.config import Settings
+from shezhire.http.testing import LiveServer, free_port
 from shezhire.pipeline.build import ensure_built
-from shezhire.pipeline.sources import InputKind, discover
 from shezhire.pipeline.store import open_read_only
 
 MAX_REQUESTS = 200_000
@@ -41,12 +39,6 @@ ROUNDS = 3  # ours and oxigraph alternate in slices: the machine's load hits bot
 SCHEMA = "https://schema.org/"
 
 TIES = f"(<{SCHEMA}knows>|<{SCHEMA}relatedTo>)"
-TIES_FROM_NODES = f"""
-INSERT {{ GRAPH <{GRAPH_BASE}inferred> {{
-  ?a <{SCHEMA}relatedTo> ?b . ?b <{SCHEMA}relatedTo> ?a }} }}
-WHERE {{ GRAPH ?g {{ ?t <https://w3id.org/shezhire/ontology#tieSubject> ?a ;
-                     <https://w3id.org/shezhire/ontology#tieObject> ?b }} }}
-"""
 PICK_PERSON = f"""
 SELECT ?person (COUNT(DISTINCT ?other) AS ?ties) WHERE {{
   ?person (<{SCHEMA}knows>|<{SCHEMA}relatedTo>) ?other .
@@ -175,37 +167,13 @@ def compare(urls: list[str], query: str, clients: int, duration: float) -> list[
     return [combine(s) for s in slices]
 
 
-def prepare_store(args: argparse.Namespace, work: Path) -> tuple[Path, str]:
+def prepare_store(args: argparse.Namespace) -> tuple[Path, str]:
+    """The given store, or the repository's validated store (built when missing or stale)."""
     if args.store:
         return Path(args.store), f"given store {args.store}"
     settings = Settings()
-    try:
-        ensure_built(settings)
-        return settings.store, f"validated store {settings.store}"
-    except Exception as error:  # the gate may be red while data is edited
-        first = str(error).splitlines()[0]
-    path = work / "ungated-store"
-    try:
-        # The pipeline without its SHACL gate: parse, materialize (schema:knows/relatedTo), write.
-        items = discover(settings)
-        staging, _ = load.parse_all(items)
-        for item in items:
-            if item.kind is InputKind.SHAPES:
-                staging.remove_graph(ox.NamedNode(item.graph_iri))
-        materialize.materialize(staging, {i.graph_iri: i.path for i in items})
-        note = ""
-        if not bool(staging.query(f"ASK {{ ?a {TIES} ?b }}", use_default_graph_as_union=True)):
-            staging.update(TIES_FROM_NODES)
-            note = "; schema:relatedTo added from shz:tieSubject/tieObject for the bench"
-        build_plain_store(path, (), staging.quads_for_pattern(None, None, None, None))
-        return path, f"UNGATED store (parsed + materialized{note}; SHACL gate failed: {first})"
-    except Exception as error:
-        files = sorted((DEFAULT_ROOT / "ontology").glob("*.ttl")) + sorted(
-            (DEFAULT_ROOT / "data" / "ttl").glob("*.ttl")
-        )
-        shutil.rmtree(path, ignore_errors=True)
-        build_plain_store(path, files)
-        return path, f"PLAIN store of the repository's Turtle (materialize failed: {error})"
+    ensure_built(settings)
+    return settings.store, f"validated store {settings.store}"
 
 
 def start_oxigraph(store: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
@@ -255,7 +223,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="shezhire-bench-") as tmp:
         work = Path(tmp)
-        store, provenance = prepare_store(args, work)
+        store, provenance = prepare_store(args)
         oxigraph, ox_url = start_oxigraph(store, work)
         servers = {
             "ours": LiveServer(
