@@ -284,6 +284,16 @@ EXPECTED: dict[str, Expect] = {
         "scholarLabel sources",
         [("M.K. Kozybaev", "3"), ("N. Pianciola", "2"), ("Gulnara Mendikulova", "2")],
     ),
+    "48-why-mentions-were-merged": expect(
+        "entityLabel certainty sources",
+        [
+            ("M.K. Kozybaev", "probable", "3"),
+            ("F.I. Goloshchekin", "probable", "2"),
+            ("Joseph Stalin", "certain", "2"),
+            ("Gulnara Mendikulova", "certain", "2"),
+            ("OGPU (United State Political Administration)", "certain", "2"),
+        ],
+    ),
     "47-figures-that-do-not-add-up": expect(
         "label value",
         [
