@@ -44,11 +44,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import networkx as nx
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from shezhire.config import Settings
 from shezhire.errors import ShezhireError
+from shezhire.http.negotiation import choose
 from shezhire.network.analysis import (
     MAX_HOPS,
     MAX_K,
@@ -64,16 +65,12 @@ from shezhire.network.model import NetworkError, NetworkFilter
 
 router = APIRouter(prefix="/network", tags=["network"])
 
-_ACCEPT = {media: fmt for fmt, media in MEDIA_TYPES.items()}
-_ACCEPT.update(
-    {
-        "application/*": "json",
-        "*/*": "json",
-        "text/*": "csv",
-        "application/xml": "graphml",
-        "text/xml": "graphml",
-    }
-)
+# Offers in the server's order of preference (json first: */* and application/* get it).
+_OFFERS = [
+    *((media, fmt) for fmt, media in MEDIA_TYPES.items()),
+    ("application/xml", "graphml"),
+    ("text/xml", "graphml"),
+]
 _FILTERED_CACHE_SIZE = 32
 _GRAPH_CACHE_SIZE = 4
 
@@ -141,49 +138,12 @@ def _format(request: Request, requested: str | None) -> str:
         if requested not in FORMATS:
             raise HTTPException(400, f"format must be one of {', '.join(FORMATS)}: {requested!r}")
         return requested
-    accept = request.headers.get("accept", "")
-    if not accept.strip():
-        return "json"
-    ranked: list[tuple[float, int, str]] = []
-    for position, part in enumerate(accept.split(",")):
-        media, *params = (p.strip() for p in part.split(";"))
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if media.lower() in _ACCEPT and quality > 0:
-            ranked.append((-quality, position, _ACCEPT[media.lower()]))
-    if not ranked:
+    chosen = choose(request.headers.get("accept"), _OFFERS)
+    if chosen is None:
         raise HTTPException(
             406, "acceptable: " + ", ".join(MEDIA_TYPES.values()) + " (or ?format=)"
         )
-    return min(ranked)[2]
-
-
-def _filters(
-    *,
-    source: list[str] | None,
-    min_certainty: str | None,
-    kind: list[str] | None,
-    since: str | None,
-    until: str | None,
-    institutions: bool,
-) -> NetworkFilter:
-    try:
-        return NetworkFilter(
-            sources=tuple(source or ()),
-            min_certainty=min_certainty,
-            kinds=tuple(kind or ()),
-            since=since,
-            until=until,
-            institutions=institutions,
-        )
-    except NetworkError as error:
-        raise HTTPException(400, str(error)) from error
+    return chosen
 
 
 def _respond(
@@ -195,6 +155,11 @@ def _respond(
         headers["Content-Disposition"] = f'inline; filename="{name}.{fmt}"'
     media = MEDIA_TYPES[fmt] + ("; charset=utf-8" if fmt == "csv" else "")
     return Response(body, media_type=media, headers=headers)
+
+
+Format = Annotated[
+    str | None, Query(alias="format", description="json | cytoscape | graphml | gexf | csv")
+]
 
 
 Source = Annotated[
@@ -209,9 +174,32 @@ Kind = Annotated[list[str] | None, Query(description="kin | social; repeatable")
 Since = Annotated[str | None, Query(description="keep ties dated on or after YYYY[-MM[-DD]]")]
 Until = Annotated[str | None, Query(description="keep ties dated on or before YYYY[-MM[-DD]]")]
 Institutions = Annotated[bool, Query(description="add institutions and places (bipartite)")]
-Format = Annotated[
-    str | None, Query(alias="format", description="json | cytoscape | graphml | gexf | csv")
-]
+
+
+def _filters(
+    *,
+    source: Source = None,
+    min_certainty: MinCertainty = None,
+    kind: Kind = None,
+    since: Since = None,
+    until: Until = None,
+    institutions: Institutions = False,
+) -> NetworkFilter:
+    """The filters both routes take, as one dependency."""
+    try:
+        return NetworkFilter(
+            sources=tuple(source or ()),
+            min_certainty=min_certainty,
+            kinds=tuple(kind or ()),
+            since=since,
+            until=until,
+            institutions=institutions,
+        )
+    except NetworkError as error:
+        raise HTTPException(400, str(error)) from error
+
+
+Filters = Annotated[NetworkFilter, Depends(_filters)]
 
 
 def _slug(iri: str) -> str:
@@ -224,24 +212,11 @@ def ego(
     *,
     person: Annotated[str, Query(description="person IRI, person:slug or slug")],
     hops: Annotated[int, Query(description=f"0..{MAX_HOPS}")] = 2,
-    source: Source = None,
-    min_certainty: MinCertainty = None,
-    kind: Kind = None,
-    since: Since = None,
-    until: Until = None,
-    institutions: Institutions = False,
+    filters: Filters,
     fmt: Format = None,
 ) -> Response:
     out = _format(request, fmt)
     _check_range("hops", hops, 0, MAX_HOPS)
-    filters = _filters(
-        source=source,
-        min_certainty=min_certainty,
-        kind=kind,
-        since=since,
-        until=until,
-        institutions=institutions,
-    )
     try:
         full = _full_network(request)
         center = resolve_person(full, person)
@@ -266,26 +241,13 @@ def path(
     to: Annotated[str, Query(description="person IRI, person:slug or slug")],
     max_length: Annotated[int, Query(alias="max", description=f"1..{MAX_PATH_LENGTH}")] = 4,
     k: Annotated[int | None, Query(description=f"the k shortest only, 1..{MAX_K}")] = None,
-    source: Source = None,
-    min_certainty: MinCertainty = None,
-    kind: Kind = None,
-    since: Since = None,
-    until: Until = None,
-    institutions: Institutions = False,
+    filters: Filters,
     fmt: Format = None,
 ) -> Response:
     out = _format(request, fmt)
     _check_range("max", max_length, 1, MAX_PATH_LENGTH)
     if k is not None:
         _check_range("k", k, 1, MAX_K)
-    filters = _filters(
-        source=source,
-        min_certainty=min_certainty,
-        kind=kind,
-        since=since,
-        until=until,
-        institutions=institutions,
-    )
     try:
         full = _full_network(request)
         view = _CACHE.filtered(full, filters)
