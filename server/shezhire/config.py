@@ -45,9 +45,6 @@ class Settings(BaseSettings):
 
     host: str = "127.0.0.1"
     port: int = 8000
-    public_base: str = Field(
-        default=BASE_IRI, description="IRI base served by this instance (dereferenceable IRIs)"
-    )
 
     query_timeout_s: float = DEFAULT_QUERY_TIMEOUT_S
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -23,15 +22,10 @@ class DatasetInfo:
     dump_path: Path
     graphs: dict[str, int]  # named graph IRI -> triples
     default_graph_triples: int
-    loaded_at: float = field(default_factory=time.time)
 
     @property
     def triples(self) -> int:
         return sum(self.graphs.values()) + self.default_graph_triples
-
-    @property
-    def dump_bytes(self) -> int:
-        return self.dump_path.stat().st_size
 
 
 def snapshot(store_path: Path, workdir: Path | None = None) -> DatasetInfo:

@@ -8,7 +8,7 @@ This is the one place that evaluates queries for the HTTP service (``/sparql``, 
     outcome.status, outcome.content_type, outcome.body   # small results
     async for chunk in outcome.stream: ...                # large ones (outcome.body is None)
 
-or ``await engine.run_bytes(...)`` for the whole body. A query past its time limit gets its
+or ``await outcome.read_all()`` for the whole body. A query past its time limit gets its
 worker killed (SIGKILL frees the CPU at once) and replaced; the caller gets a 503 outcome. The
 workers each hold an in-memory copy of the store loaded from an N-Quads dump.
 """
@@ -306,12 +306,3 @@ class QueryEngine:
                 self._idle.put_nowait(worker)
             else:  # timed out mid-stream, or the client went away: the worker is mid-result
                 self._discard(worker)
-
-    async def run_bytes(self, job: wire.Job, timeout_s: float) -> tuple[int, str, bytes]:
-        """Like :meth:`run` but gathers a streamed body (for small results and internal use)."""
-        outcome = await self.run(job, timeout_s)
-        try:
-            body = await outcome.read_all()
-        except TimeoutError:
-            return 503, TEXT, b"Query stopped: it ran past its time limit.\n"
-        return outcome.status, outcome.content_type, body

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from shezhire.config import BASE_IRI, GRAPH_BASE, INFERRED_GRAPH, Settings
+from shezhire.config import BASE_IRI, GRAPH_BASE, Settings
 from shezhire.pipeline.store import load_in_memory
 
 SHZ = "https://w3id.org/shezhire/ontology#"
@@ -104,10 +104,6 @@ def curie(iri: str) -> str:
     if best and len(iri) > len(best):
         return f"{best_prefix}:{iri[len(best) :]}"
     return iri
-
-
-def term_key(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple | ox.DefaultGraph) -> str:
-    return str(term)
 
 
 @dataclass
@@ -385,12 +381,3 @@ def graph_document(dataset: Dataset, graph_iri: str) -> list[ox.Triple]:
         for q in dataset.store.quads_for_pattern(None, None, None, ox.NamedNode(graph_iri))
         if not isinstance(q.object, ox.Triple)
     ]
-
-
-def is_inferred(dataset: Dataset, triple: ox.Triple) -> bool:
-    """True when ``triple`` is only in graph/inferred (materialized by the build)."""
-    graphs = {
-        q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""
-        for q in dataset.store.quads_for_pattern(triple.subject, triple.predicate, triple.object)
-    }
-    return graphs == {INFERRED_GRAPH}
