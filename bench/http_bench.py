@@ -102,8 +102,11 @@ async def _client(
     measure_from: float,
     out: Result,
     budget: list[int],
+    source: str,
 ) -> None:
-    reader, writer = await asyncio.open_connection(host, port)
+    # Each client connects from its own loopback address, as separate users would: the
+    # endpoint limits concurrent queries per client address.
+    reader, writer = await asyncio.open_connection(host, port, local_addr=(source, 0))
     clock = time.perf_counter
     try:
         while budget[0] > 0:
@@ -137,8 +140,8 @@ async def _load(url: str, query: str, accept: str, clients: int, duration: float
     budget = [MAX_REQUESTS]
     await asyncio.gather(
         *(
-            _client(host, int(port), request, stop_at, measure_from, out, budget)
-            for _ in range(clients)
+            _client(host, int(port), request, stop_at, measure_from, out, budget, f"127.0.1.{n}")
+            for n in range(1, clients + 1)
         )
     )
     out.seconds = min(duration, max(time.perf_counter() - measure_from, 1e-9))
@@ -217,7 +220,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per measurement")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 8])
-    parser.add_argument("--store", help="use this built store instead of var/store")
+    parser.add_argument("--store", help="use this built store instead of the tree's default one")
     parser.add_argument("--workers", type=int, default=Settings().query_workers)
     args = parser.parse_args()
 

@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/network_bench.py [--store PATH] [--repeat 20]
 
-Without ``--store`` it uses the repository's store (``var/store``), building it first when it is
-missing or stale (the real build: parse, SHACL gate, materialize). It then starts the whole
-service (``python -m shezhire.http.server``) on a free 127.0.0.1 port and measures:
+Without ``--store`` it uses the tree's default store (``Settings().store``), building it
+first when it is missing or stale (the real build: parse, SHACL gate, materialize). It then
+starts the whole service (``python -m shezhire.http.server``) on a free 127.0.0.1 port and measures:
 
 - the time to build the full network from the store and from the HTTP SPARQL endpoint
   (``build_network(path)`` / ``build_network(url)``; median and min of the repeats);
@@ -58,7 +58,7 @@ def show(name: str, times: list[float], extra: str = "") -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--store", type=Path, help="a built store (default: var/store)")
+    parser.add_argument("--store", type=Path, help="a built store (default: Settings().store)")
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
 

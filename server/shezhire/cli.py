@@ -45,12 +45,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
-    from shezhire.pipeline.store import open_read_only, query_to_bytes
+    from shezhire.pipeline.store import open_read_only, query_to_bytes, require_triples
 
     settings = _settings(args)
     text = Path(args.file).read_text(encoding="utf-8") if args.file else args.query
     if not text:
         raise ShezhireError("give a query or --file")
+    require_triples(settings.store)
     with open_read_only(settings.store) as store:
         sys.stdout.buffer.write(query_to_bytes(store, text, args.format))
     return 0
@@ -58,9 +59,11 @@ def _cmd_query(args: argparse.Namespace) -> int:
 
 def _cmd_stats(args: argparse.Namespace) -> int:
     from shezhire.pipeline import stats
-    from shezhire.pipeline.store import open_read_only
+    from shezhire.pipeline.store import open_read_only, require_triples
 
-    with open_read_only(_settings(args).store) as store:
+    settings = _settings(args)
+    require_triples(settings.store)
+    with open_read_only(settings.store) as store:
         rows = {"(all graphs)": stats.counts(store), **stats.per_graph(store)}
     if args.json:
         print(json.dumps(rows, indent=2))
@@ -77,8 +80,19 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="shezhire", description=__doc__)
-    parser.add_argument("--root", type=Path, help="project root (ontology/, shapes/, data/ttl/)")
-    parser.add_argument("--store", dest="store_path", type=Path, help="store directory")
+    parser.add_argument(
+        "--root",
+        type=Path,
+        help="the tree (ontology/, shapes/, data/ttl/, queries/); default: $SHEZHIRE_ROOT, else "
+        "the current folder if it holds one, else the graph installed with the package",
+    )
+    parser.add_argument(
+        "--store",
+        dest="store_path",
+        type=Path,
+        help="store directory; default: $SHEZHIRE_STORE_PATH, else a per-user data folder "
+        "for the tree",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("validate", help="parse strictly and validate with SHACL; publish nothing")
@@ -127,6 +141,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return COMMANDS[args.command](args)
     except ShezhireError as error:
+        print(f"shezhire {args.command}: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        # A file that cannot be read or written (permissions, a full disk) is the user's to
+        # fix, and one line says what and where; a traceback would bury it.
         print(f"shezhire {args.command}: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

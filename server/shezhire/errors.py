@@ -37,5 +37,9 @@ class ValidationProblem(ShezhireError):
         return "\n".join([head, *self.results])
 
 
+class TreeError(ShezhireError):
+    """The tree to build (ontology/, shapes/, data/ttl/) is missing, empty or inconsistent."""
+
+
 class StoreError(ShezhireError):
-    """The built store is missing, locked or cannot be published."""
+    """The built store is missing, empty or cannot be published."""

@@ -1,5 +1,5 @@
-"""The framework-free parts of the core, called directly: protocol parsing, SERVICE detection,
-negotiation, the example-query reader."""
+"""The framework-free parts of the core, called directly: protocol parsing, negotiation, the
+example-query reader. (SERVICE detection: test_service_guard.py.)"""
 
 from __future__ import annotations
 
@@ -9,28 +9,8 @@ import pytest
 
 from shezhire.http.formats import GraphFormat, ResultsFormat
 from shezhire.http.negotiation import negotiate_query, parse_accept
-from shezhire.http.protocol import ProtocolError, parse_operation, service_targets
+from shezhire.http.protocol import ProtocolError, parse_operation
 from shezhire.http.routers.queries import read_examples
-
-
-@pytest.mark.parametrize(
-    ("query", "targets"),
-    [
-        ("SELECT * { ?s ?p ?o }", []),
-        ("SELECT * { SERVICE <http://a/> { ?s ?p ?o } }", ["http://a/"]),
-        ("select * { service silent <http://a/> { } }", ["http://a/"]),
-        ("PREFIX e: <http://e.org/>\nSELECT * { SERVICE e:sparql { } }", ["http://e.org/sparql"]),
-        ("BASE <http://b.org/x/>\nSELECT * { SERVICE <sparql> { } }", ["http://b.org/x/sparql"]),
-        ("SELECT * { SERVICE ?endpoint { } }", ["?endpoint"]),
-        ('SELECT * { BIND("SERVICE <http://a/>" AS ?x) }', []),
-        ("SELECT * { BIND('''x SERVICE <http://a/> ''' AS ?x) }", []),
-        ("# SERVICE <http://a/>\nSELECT * {}", []),
-        ("SELECT * { ?s <http://x/SERVICE> ?o }", []),
-        ("SELECT * { SERVICE <http://a/> {} SERVICE <http://b/> {} }", ["http://a/", "http://b/"]),
-    ],
-)
-def test_service_targets(query: str, targets: list[str]) -> None:
-    assert service_targets(query) == targets
 
 
 def test_parse_operation_merges_url_and_form() -> None:

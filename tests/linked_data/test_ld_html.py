@@ -7,6 +7,7 @@ import re
 import httpx
 import pytest
 import rdflib
+from html_tree import parse
 from ld_support import EVIL_LABEL, EVIL_QUOTE
 
 HTML = {"accept": "text/html"}
@@ -34,11 +35,12 @@ def test_person_page(client: httpx.Client) -> None:
     assert 'href="/id/tie/b2023-vasilii-father-of-petr"' in text
     assert 'href="/vocab/kin/father"' in text
     assert 'href="/vocab/cert/certain"' in text
-    # events in date order
-    events = re.findall(r'<div class="when">([^<]*)', text)
-    dated = [e for e in events if e and e != "undated"]
-    assert dated == sorted(dated, key=lambda d: d[:4])
-    assert "Release of Petr Khomutnikov" in text
+    # events and positions on a timeline, in date order, dates written out
+    timeline = parse(text).find("ol", id="timeline")
+    keys = [li.get("data-sort") for li in timeline.find_all("li")]
+    assert keys == sorted(keys)
+    assert "Release of Petr Khomutnikov" in timeline.text
+    assert "July 1954" in timeline.text
     # the evidence: a quote, the publication and a printed archival reference
     assert '<blockquote class="quote">' in text
     assert "a secondary school employee Petr Vasilievich Khomutnikov" in text
@@ -58,7 +60,7 @@ def test_tie_event_and_item_pages(client: httpx.Client) -> None:
     assert "is the father of" in tie
     assert 'href="/id/person/petr-vasilievich-khomutnikov"' in tie
     event = client.get("/id/event/b2023-release-petr-khomutnikov-1954", headers=HTML).text
-    assert "1954-07" in event
+    assert 'title="EDTF 1954-07">July 1954</span>' in event  # the date in words
     assert 'href="/vocab/role/subject"' in event
     item = client.get("/id/item/qsaeaka-astana-h9-f21", headers=HTML)
     assert item.status_code == 200
@@ -78,7 +80,10 @@ def test_html_escapes_everything(tiny_url: str) -> None:
     assert "&lt;/blockquote&gt;&lt;script&gt;alert(&#39;quote&#39;)&lt;/script&gt;" in text
     # the only <script> elements are the site's own
     for tag in re.findall(r"<script[^>]*>", text):
-        assert tag in ('<script type="application/json" id="examples-data">',), tag
+        assert tag in (
+            '<script type="application/json" id="examples-data">',
+            '<script src="/ld/static/search-box.js" defer>',
+        ) or re.fullmatch(r'<script src="/(ld/static|assets)/[\w./-]+\.js" defer>', tag), tag
     # and the RDF keeps the label exactly
     turtle = httpx.get(
         tiny_url + "/id/person/test-evil", headers={"accept": "text/turtle"}, timeout=30
@@ -114,17 +119,17 @@ def test_home_page(client: httpx.Client) -> None:
 
 
 def test_browse_persons_sorted_with_badges(client: httpx.Client) -> None:
+    """The actors' tab by surname (test_ld_historian checks the keys), descending on demand."""
     page = client.get("/browse/persons")
     assert page.status_code == 200
     names = re.findall(r'<td class="name"><a href="/id/person/[^"]+"[^>]*>([^<]+)</a>', page.text)
-    assert len(names) > 100
-    assert names == sorted(names, key=str.casefold)
+    assert len(names) > 50
     assert 'class="badge pseudo">pseudonym' in page.text
     desc = client.get("/browse/persons", params={"sort": "name", "order": "desc"})
     names_desc = re.findall(
         r'<td class="name"><a href="/id/person/[^"]+"[^>]*>([^<]+)</a>', desc.text
     )
-    assert names_desc == sorted(names, key=str.casefold, reverse=True)
+    assert names_desc == names[::-1]
 
 
 @pytest.mark.parametrize("kind", ["institutions", "places", "acts", "items", "events", "works"])
@@ -138,7 +143,8 @@ def test_other_browse_pages(client: httpx.Client, kind: str) -> None:
 def test_query_page_lists_the_examples(client: httpx.Client) -> None:
     page = client.get("/query-ui")
     assert page.status_code == 200
-    assert '<textarea id="query"' in page.text
+    assert '<div id="yasqe">' in page.text  # the editor (a textarea without JavaScript)
+    assert '<textarea name="query"' in page.text
     assert "All editorial pseudonyms" in page.text
     assert 'data-name="07-editorial-pseudonyms"' in page.text
     assert "/ld/static/query.js" in page.text

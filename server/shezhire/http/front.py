@@ -16,6 +16,8 @@ from fastapi import FastAPI
 
 from shezhire.http.engine import Outcome, problem
 from shezhire.http.protocol import SparqlService
+from shezhire.http.snapshot import SNAPSHOT_KEY, publisher_of
+from shezhire.http.urls import public_endpoint
 
 log = logging.getLogger("shezhire.http.front")
 
@@ -25,9 +27,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 PATHS = frozenset({"/sparql", "/query"})
-WANTED = frozenset(
-    {b"accept", b"content-type", b"authorization", b"origin", b"host", b"content-length"}
-)
+WANTED = frozenset({b"accept", b"content-type", b"authorization", b"origin", b"content-length"})
 VARY = (b"vary", b"Accept, Origin")
 CORS = (b"access-control-allow-origin", b"*")
 
@@ -47,10 +47,17 @@ class SparqlFront:
         ):
             await self.app(scope, receive, send)
             return
-        service: SparqlService | None = getattr(self.app.state, "service", None)
-        if service is None:
+        publisher = publisher_of(self.app)
+        if publisher is None:
             await self.app(scope, receive, send)
             return
+        with publisher.use() as snapshot:
+            scope[SNAPSHOT_KEY] = snapshot
+            await self._answer(snapshot.service, scope, receive, send)
+
+    async def _answer(
+        self, service: SparqlService, scope: Scope, receive: Receive, send: Send
+    ) -> None:
         headers: dict[str, str] = {}
         for name, value in scope["headers"]:
             if name in WANTED:
@@ -66,12 +73,15 @@ class SparqlFront:
                 body = body_or_problem
             else:
                 body = b""
-            host = headers.get("host") or "127.0.0.1"
-            endpoint = (
-                f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}{scope['path']}"
-            )
+            endpoint = public_endpoint(service.settings, scope)  # never from the Host header
+            client = scope.get("client")
             outcome = await service.handle(
-                scope["method"], scope["query_string"], headers, body, endpoint
+                scope["method"],
+                scope["query_string"],
+                headers,
+                body,
+                endpoint,
+                client=client[0] if client else None,
             )
         except Exception:  # a bug of ours; never a client's doing
             log.exception("internal error on %s", scope["path"])
@@ -103,6 +113,7 @@ class SparqlFront:
     @staticmethod
     async def _send(send: Send, outcome: Outcome, request_headers: dict[str, str]) -> None:
         response_headers = [(b"content-type", outcome.content_type.encode("latin-1")), VARY]
+        response_headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in outcome.headers]
         if "origin" in request_headers:
             response_headers.append(CORS)
         if outcome.body is not None:
@@ -116,10 +127,20 @@ class SparqlFront:
             )
             await send({"type": "http.response.body", "body": outcome.body})
             return
-        assert outcome.stream is not None
-        await send(
-            {"type": "http.response.start", "status": outcome.status, "headers": response_headers}
-        )
-        async for chunk in outcome.stream:
-            await send({"type": "http.response.body", "body": chunk, "more_body": True})
-        await send({"type": "http.response.body", "body": b""})
+        stream = outcome.stream
+        assert stream is not None
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": outcome.status,
+                    "headers": response_headers,
+                }
+            )
+            # StreamAborted propagates: the server closes the connection without the final
+            # chunk, so the client sees an incomplete answer, never a truncated 200.
+            async for chunk in stream:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            await stream.aclose()

@@ -2,7 +2,12 @@
 
 ``choose(accept, offers)`` picks the offer the client prefers most; ties go to the server's order
 (its first offer is its default). A range's quality comes from the most specific range that
-matches an offer; ``q=0`` excludes. Parsed Accept headers are cached: clients repeat them.
+matches an offer; ``q=0`` excludes.
+
+Parsed Accept headers are cached, as clients repeat them; only headers of at most
+:data:`MAX_CACHED_ACCEPT_CHARS` are, so that the caches stay small whatever clients send
+(longer ones are parsed each time), and only the first :data:`MAX_ACCEPT_RANGES` ranges of a
+header count.
 """
 
 from __future__ import annotations
@@ -25,12 +30,25 @@ T = TypeVar("T")
 # (type, subtype, q) triples; specificity: 2 = exact, 1 = type/*, 0 = */*
 AcceptRange = tuple[str, str, float]
 
+# Browsers send Accept headers of 50-250 characters, API clients shorter ones; a longer one is
+# parsed each time rather than kept (512 entries of at most 1 KiB each, per cache).
+MAX_CACHED_ACCEPT_CHARS = 1024
+ACCEPT_CACHE_ENTRIES = 512
+# Ranges beyond this many are ignored: no client lists more, and parsing (and the parsed
+# tuple, which is larger than the header) stays bounded for any header the server accepts.
+MAX_ACCEPT_RANGES = 64
 
-@lru_cache(maxsize=512)
+
 def parse_accept(header: str) -> tuple[AcceptRange, ...]:
     """Parse an Accept header into (type, subtype, q); malformed ranges are skipped."""
+    if len(header) <= MAX_CACHED_ACCEPT_CHARS:
+        return _parse_accept_cached(header)
+    return _parse_accept(header)
+
+
+def _parse_accept(header: str) -> tuple[AcceptRange, ...]:
     ranges: list[AcceptRange] = []
-    for part in header.split(","):
+    for part in header.split(",", MAX_ACCEPT_RANGES)[:MAX_ACCEPT_RANGES]:
         fields = part.split(";")
         media = fields[0].strip().lower()
         if not media:
@@ -51,6 +69,9 @@ def parse_accept(header: str) -> tuple[AcceptRange, ...]:
                     q = 0.0
         ranges.append((main.strip(), sub.strip(), q))
     return tuple(ranges)
+
+
+_parse_accept_cached = lru_cache(maxsize=ACCEPT_CACHE_ENTRIES)(_parse_accept)
 
 
 def match(ranges: Sequence[AcceptRange], media_type: str) -> tuple[int, float]:
@@ -112,7 +133,6 @@ _GRAPH_BY_NAME: dict[str, GraphFormat] = {
 }
 
 
-@lru_cache(maxsize=512)
 def negotiate_query(
     accept: str | None, format_param: str | None = None
 ) -> tuple[ResultsFormat | None, GraphFormat | None]:
@@ -121,10 +141,21 @@ def negotiate_query(
     A ``format`` parameter (a short name such as ``json``/``ttl`` or a media type) wins over
     the Accept header, as browsers cannot set headers from a link.
     """
+    if len(accept or "") + len(format_param or "") <= MAX_CACHED_ACCEPT_CHARS:
+        return _negotiate_query_cached(accept, format_param)
+    return _negotiate_query(accept, format_param)
+
+
+def _negotiate_query(
+    accept: str | None, format_param: str | None
+) -> tuple[ResultsFormat | None, GraphFormat | None]:
     if format_param:
         name = format_param.strip().lower()
         return _RESULTS_BY_NAME.get(name), _GRAPH_BY_NAME.get(name)
     return choose(accept, _RESULTS_OFFERS), choose(accept, _GRAPH_OFFERS)
+
+
+_negotiate_query_cached = lru_cache(maxsize=ACCEPT_CACHE_ENTRIES)(_negotiate_query)
 
 
 def supported_media_types() -> str:

@@ -8,16 +8,15 @@ and returns an :class:`~shezhire.http.engine.Outcome`; the FastAPI routes only r
 from __future__ import annotations
 
 import hmac
-import re
-from collections import OrderedDict
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urljoin
+from urllib.parse import parse_qsl
 
 from shezhire.config import Settings
 from shezhire.http.engine import Outcome, QueryEngine, problem
 from shezhire.http.formats import GraphFormat
 from shezhire.http.negotiation import choose, negotiate_query, supported_media_types
+from shezhire.http.result_cache import ResultCache
 from shezhire.http.service_description import ServiceDescription
 from shezhire.http.wire import Job
 
@@ -25,6 +24,8 @@ FORM = "application/x-www-form-urlencoded"
 SPARQL_QUERY = "application/sparql-query"
 SPARQL_UPDATE = "application/sparql-update"
 UTF8_NAMES = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
+# The shortest time limit a request may ask for (timeout=); smaller values are raised to it.
+MIN_QUERY_TIMEOUT_S = 1.0
 
 # Service descriptions in the formats a client may ask for; Turtle first (the default).
 SD_OFFERS: list[tuple[str, GraphFormat]] = [
@@ -138,108 +139,6 @@ def parse_operation(
     )
 
 
-# --- SERVICE (federation) -----------------------------------------------------------------------
-
-_TOKENS = re.compile(
-    r"""(?P<comment>\#[^\n]*)
-      | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
-                   |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-      | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-      | (?P<var>[?$][\w\u00b7\u0300-\u036f\u203f-\u2040]+)
-      | (?P<pname>[A-Za-z][\w.-]*?:[^\s{}()<>,;]*|:[^\s{}()<>,;]*)
-      | (?P<word>[A-Za-z_]\w*)
-    """,
-    re.VERBOSE | re.UNICODE,
-)
-_HAS_SERVICE = re.compile("service", re.IGNORECASE)
-
-
-def service_targets(query: str) -> list[str]:
-    """The endpoints the query's SERVICE clauses name; '?var' for a variable endpoint.
-
-    A light lexer (comments, strings and IRIs are skipped as whole tokens), resolving prefixed
-    names with the query's PREFIX declarations and relative IRIs with its BASE.
-    """
-    if not _HAS_SERVICE.search(query):
-        return []
-    prefixes: dict[str, str] = {}
-    base = ""
-    targets: list[str] = []
-    tokens = [(m.lastgroup, m.group()) for m in _TOKENS.finditer(query)]
-    tokens = [t for t in tokens if t[0] not in ("comment", "string")]
-    for index, (kind, text) in enumerate(tokens):
-        if kind != "word":
-            continue
-        keyword = text.upper()
-        following = tokens[index + 1 : index + 4]
-        if keyword == "BASE" and following and following[0][0] == "iri":
-            base = urljoin(base, following[0][1][1:-1])
-        elif keyword == "PREFIX" and len(following) >= 2 and following[1][0] == "iri":
-            name = following[0][1]
-            prefixes[name[:-1] if name.endswith(":") else name] = urljoin(
-                base, following[1][1][1:-1]
-            )
-        elif keyword == "SERVICE":
-            rest = following
-            if rest and rest[0][0] == "word" and rest[0][1].upper() == "SILENT":
-                rest = rest[1:]
-            if not rest:
-                targets.append("?")
-                continue
-            target_kind, target = rest[0]
-            if target_kind == "iri":
-                targets.append(urljoin(base, target[1:-1]))
-            elif target_kind == "pname":
-                prefix, _, local = target.partition(":")
-                targets.append(prefixes[prefix] + local if prefix in prefixes else target)
-            else:
-                targets.append(target if target_kind == "var" else "?")
-    return targets
-
-
-# --- the result cache -----------------------------------------------------------------------
-
-
-class ResultCache:
-    """Answers to recent queries, least recently used out first.
-
-    The served store never changes while the process runs, so an answer stays right; only
-    whole (non-streamed) 200 and 400 answers up to ``max_bytes`` are kept.
-    """
-
-    CACHEABLE = frozenset({200, 400})
-
-    def __init__(self, entries: int, max_bytes: int) -> None:
-        self.entries = entries
-        self.max_bytes = max_bytes
-        self._data: OrderedDict[Hashable, Outcome] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Hashable) -> Outcome | None:
-        if not self.entries:
-            return None
-        outcome = self._data.get(key)
-        if outcome is None:
-            self.misses += 1
-            return None
-        self._data.move_to_end(key)
-        self.hits += 1
-        return outcome
-
-    def put(self, key: Hashable, outcome: Outcome) -> None:
-        if (
-            not self.entries
-            or outcome.body is None
-            or outcome.status not in self.CACHEABLE
-            or len(outcome.body) > self.max_bytes
-        ):
-            return
-        self._data[key] = outcome
-        if len(self._data) > self.entries:
-            self._data.popitem(last=False)
-
-
 # --- the service ----------------------------------------------------------------------------
 
 
@@ -251,9 +150,20 @@ class SparqlService:
         self.engine = engine
         self.sd = sd
         self.allowlist = frozenset(settings.service_allowlist)
-        self.cache = ResultCache(settings.result_cache_entries, settings.result_cache_max_bytes)
+        self.job_allowlist = tuple(sorted(self.allowlist))  # the workers check SERVICE with it
+        self.cache = ResultCache(
+            settings.result_cache_entries,
+            settings.result_cache_max_bytes,
+            settings.result_cache_total_bytes,
+        )
 
     def timeout_for(self, requested: str | None) -> float:
+        """The time limit for a query that asked for ``timeout=requested`` seconds.
+
+        At most the server's ``query_timeout_s``; at least :data:`MIN_QUERY_TIMEOUT_S` (a
+        smaller positive value is raised to it: a limit shorter than a worker takes to answer
+        would only get workers killed), unless the server's own limit is smaller still.
+        """
         limit = self.settings.query_timeout_s
         if requested is None or requested == "":
             return limit
@@ -265,7 +175,7 @@ class SparqlService:
             ) from None
         if not value > 0:
             raise ProtocolError(400, "timeout must be a positive number of seconds.")
-        return min(value, limit)
+        return min(max(value, MIN_QUERY_TIMEOUT_S), limit)
 
     def refuse_write(self, authorization: str | None) -> Outcome:
         token = self.settings.write_token
@@ -280,16 +190,6 @@ class SparqlService:
             return problem(403, "Writes need 'Authorization: Bearer <write token>'.")
         return problem(501, "Writes are not implemented by this version of the endpoint.")
 
-    def check_services(self, query: str) -> None:
-        for target in service_targets(query):
-            if target not in self.allowlist:
-                allowed = ", ".join(sorted(self.allowlist)) or "none"
-                raise ProtocolError(
-                    403,
-                    f"SERVICE {target} refused: this endpoint makes no outbound requests except "
-                    f"to its allow-list (service_allowlist: {allowed}).",
-                )
-
     async def handle(
         self,
         method: str,
@@ -297,8 +197,10 @@ class SparqlService:
         headers: Mapping[str, str],
         body: bytes,
         endpoint: str,
+        *,
+        client: str | None = None,
     ) -> Outcome:
-        """Answer one protocol request (GET or POST on /sparql)."""
+        """Answer one protocol request (GET or POST on /sparql) from ``client`` (an address)."""
         try:
             op = parse_operation(method, query_string, headers.get("content-type"), body)
             if op.update is not None:
@@ -317,6 +219,7 @@ class SparqlService:
                 named_graphs=op.named_graphs,
                 timeout=op.timeout,
                 base_iri=endpoint,
+                client=client,
             )
         except ProtocolError as error:
             return problem(error.status, error.message)
@@ -331,6 +234,7 @@ class SparqlService:
         named_graphs: tuple[str, ...] = (),
         timeout: str | None = None,
         base_iri: str | None = None,
+        client: str | None = None,
     ) -> Outcome:
         """Run a query with the endpoint's limits; raises ProtocolError for client errors."""
         limit = self.settings.max_query_length
@@ -350,7 +254,6 @@ class SparqlService:
         cached = self.cache.get(key)
         if cached is not None:
             return cached
-        self.check_services(query)
         job = Job(
             query,
             -1 if results_fmt is None else int(results_fmt),
@@ -359,7 +262,10 @@ class SparqlService:
             named_graphs if dataset else None,
             self.settings.max_result_rows,
             base_iri,
+            self.job_allowlist,
         )
-        outcome = await self.engine.run(job, timeout_s)
-        self.cache.put(key, outcome)
+        outcome = await self.engine.run(job, timeout_s, client)
+        # A remote endpoint's data may change under us; the store's never does.
+        if not (self.job_allowlist and "service" in query.lower()):
+            self.cache.put(key, outcome)
         return outcome

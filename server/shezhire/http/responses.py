@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+
 from fastapi import Request
 from starlette.responses import Response, StreamingResponse
 
-from shezhire.http.engine import Outcome
+from shezhire.http.engine import Outcome, ResultStream
 from shezhire.http.errors import HttpProblem
 
 VARY = {"vary": "Accept"}
 
 
+async def _relay(stream: ResultStream) -> AsyncIterator[bytes]:
+    """The stream's chunks; its worker is released (or replaced) however the relay ends."""
+    try:
+        async for chunk in stream:
+            yield chunk
+    finally:
+        await stream.aclose()
+
+
 def to_response(outcome: Outcome, extra: dict[str, str] | None = None) -> Response:
-    headers = {"content-type": outcome.content_type, **VARY, **(extra or {})}
+    headers = {
+        "content-type": outcome.content_type,
+        **VARY,
+        **dict(outcome.headers),
+        **(extra or {}),
+    }
     if outcome.body is not None:
         return Response(outcome.body, status_code=outcome.status, headers=headers)
     assert outcome.stream is not None
-    return StreamingResponse(outcome.stream, status_code=outcome.status, headers=headers)
+    return StreamingResponse(_relay(outcome.stream), status_code=outcome.status, headers=headers)
 
 
 async def read_body(request: Request, limit: int) -> bytes:

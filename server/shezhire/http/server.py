@@ -6,23 +6,53 @@ environment variables): the tests and the benchmark use it on stores they built 
 
 from __future__ import annotations
 
+import resource
+import sys
+
 import uvicorn
 
 from shezhire.config import Settings
+from shezhire.errors import ShezhireError
 from shezhire.http.app import create_app
 from shezhire.http.front import SparqlFront
+from shezhire.http.security import SecurityHeaders
+from shezhire.http.transport import (
+    BACKLOG,
+    LIMIT_CONCURRENCY,
+    SPARE_FILE_DESCRIPTORS,
+    LimitedHttpProtocol,
+)
 from shezhire.pipeline.build import ensure_built
+from shezhire.pipeline.store import require_triples
+
+
+def raise_file_limit(wanted: int) -> None:
+    """Raise the soft limit of open files towards ``wanted`` (within the hard limit): with the
+    usual soft limit of 1,024, a thousand idle connections would make accept() fail."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def serve(settings: Settings) -> None:
-    """Serve the already-built store at settings.store (blocks until interrupted)."""
+    """Serve the already-built store at settings.store (blocks until interrupted).
+
+    A missing or empty store is refused here, in one line, before anything listens.
+    """
+    require_triples(settings.store)
     app = create_app(settings)
+    raise_file_limit(LIMIT_CONCURRENCY + SPARE_FILE_DESCRIPTORS)
     uvicorn.run(
-        SparqlFront(app) if settings.sparql_fast_path else app,
+        # Security headers wrap everything, the SPARQL fast path included.
+        SecurityHeaders(SparqlFront(app) if settings.sparql_fast_path else app),
         host=settings.host,
         port=settings.port,
         loop="uvloop",
-        http="httptools",
+        http=LimitedHttpProtocol,  # httptools, with head size and read-time limits
+        ws="none",  # no WebSocket routes: an Upgrade request is a plain HTTP request
+        limit_concurrency=LIMIT_CONCURRENCY,
+        backlog=BACKLOG,
         access_log=settings.access_log,
         log_level="info",
         timeout_graceful_shutdown=5,
@@ -39,4 +69,7 @@ def run(settings: Settings) -> None:
 
 
 if __name__ == "__main__":
-    serve(Settings())
+    try:
+        serve(Settings())
+    except ShezhireError as error:
+        sys.exit(f"shezhire serve: {error}")

@@ -5,6 +5,16 @@ Worker -> parent: ``>IB`` (payload length, kind), then the payload. ``COMPLETE``
 payloads begin with ``>HH`` (HTTP status, content-type length) and the content type; the rest is
 body. A result that fits in one chunk travels as one ``COMPLETE`` frame (the fast path); a larger
 one as ``START``, ``CHUNK``... and ``END``.
+
+Kinds the worker sends besides answers:
+
+* ``READY``, once, when the store is loaded: a UTF-8 JSON object, ``{"network": NETWORK}``, where
+  NETWORK is ``"isolated"`` (the worker is in a network namespace of its own: no connection can
+  leave it, not even to 127.0.0.1), ``"userns-isolated"`` (the same, by way of a user namespace,
+  for a worker without CAP_SYS_ADMIN) or ``"open"`` (the host's network: an endpoint is
+  allow-listed for SERVICE, or isolation failed, which the worker logged). Readers ignore
+  fields they do not know.
+* ``ACCEPTED``, empty, for each job as soon as the worker has read it, before it runs it.
 """
 
 from __future__ import annotations
@@ -21,6 +31,9 @@ COMPLETE = 1
 START = 2
 CHUNK = 3
 END = 4
+# Sent by a worker when it takes a job, before running it: work that was not ACCEPTED
+# never started, and may be retried on another worker.
+ACCEPTED = 5
 
 # Bytes a worker gathers before it sends a frame; also the size of streamed chunks.
 CHUNK_BYTES = 64 * 1024
@@ -36,6 +49,8 @@ class Job(NamedTuple):
     named_graphs: tuple[str, ...] | None
     max_rows: int
     base_iri: str | None
+    # Endpoints a SERVICE clause may call (exact IRIs); every other SERVICE is refused.
+    service_allowlist: tuple[str, ...] = ()
 
 
 def status_payload(status: int, content_type: str, body: bytes) -> bytes:

@@ -1,28 +1,47 @@
 """A query worker process: holds an in-memory copy of the store and answers jobs over a socket.
 
 Started by :class:`shezhire.http.engine.QueryEngine` as
-``python -m shezhire.http.worker FD DUMP MEMORY_MB`` where FD is its end of a socket pair, DUMP
-an N-Quads dump of the built store and MEMORY_MB its address-space limit (0: none). The parent
-kills it (SIGKILL) when a query runs past its time limit and starts a fresh one: pyoxigraph
-cannot interrupt a query, so the process is the unit of cancellation. Results are serialized
-here, so the parent only relays bytes.
+``python -m shezhire.http.worker FD DUMP MEMORY_MB [ALLOWLIST]`` where FD is its end of a socket
+pair, DUMP an N-Quads dump of the built store, MEMORY_MB its address-space limit (0: none; the
+query thread's stack reservation, :data:`QUERY_STACK_BYTES`, comes on top) and ALLOWLIST the
+SERVICE endpoints as a JSON list (absent: none). The parent kills it (SIGKILL) when a query runs
+past its time limit and starts a fresh one: pyoxigraph cannot interrupt a query, so the process
+is the unit of cancellation. Results are serialized here, so the parent only relays bytes.
+
+Defences, in order:
+
+* With no endpoint allow-listed the worker leaves the host's network before it loads the store
+  (:func:`isolate_network`: a new, empty network namespace), so no query can reach anything,
+  whatever the parser check below decides. Its READY frame says which it got.
+* Each job is checked by :func:`shezhire.http.query_guard.check` (SERVICE endpoints against the
+  job's allow-list, nesting depth) before pyoxigraph sees it.
+* Jobs run on a thread with a :data:`QUERY_STACK_BYTES` stack, so what slips through the nesting
+  check (long flat chains such as ``1+1+...``, which pyoxigraph also evaluates recursively) cannot
+  overflow it: pyoxigraph needs at most about 1 KB of stack per query character (measured).
+* Anything a query raises becomes an error frame; the worker only exits when an answer it had
+  begun to stream fails (the parent then aborts that response) or its parent goes away.
 """
 
 from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
+import logging
+import os
 import pickle
 import resource
 import signal
 import socket
 import sys
+import threading
+from collections.abc import Callable, Sequence
 from itertools import islice
 from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
-from shezhire.http import wire
+from shezhire.http import query_guard, wire
 from shezhire.http.formats import (
     GRAPH_MEDIA,
     OX_GRAPH_FORMAT,
@@ -35,6 +54,27 @@ from shezhire.http.formats import (
 from shezhire.http.prefixes import PREFIXES
 
 TEXT = "text/plain; charset=utf-8"
+log = logging.getLogger("shezhire.http.worker")
+
+# The stack of the thread that runs jobs. pyoxigraph parses and evaluates recursively: nested
+# brackets, but also flat chains (``!!!...1``, ``1+1+...``, ``{} UNION {} ...``) overflowed the
+# 8 MiB main stack at 9 to 65 KB of query; on this stack every such query of 100,000 characters
+# ran (at most about 1 KB of stack per character). Reserved address space, touched only as used.
+QUERY_STACK_BYTES = 256 * 1024 * 1024
+# A job whose query is longer than QUERY_STACK_BYTES / STACK_BYTES_PER_CHAR characters runs on
+# a thread of its own with a stack of that many bytes per character.
+STACK_BYTES_PER_CHAR = 2048
+
+# unshare(2) flags (<sched.h>); Python 3.11 has no os.unshare.
+CLONE_NEWNET = 0x40000000
+CLONE_NEWUSER = 0x10000000
+
+# What isolate_network() achieved; reported in the READY frame (see shezhire.http.wire).
+network = "open"
+
+
+class StreamBroken(Exception):
+    """A query failed after its answer began to stream: only closing the socket can say so."""
 
 
 class FrameWriter:
@@ -97,8 +137,18 @@ def _too_many(max_rows: int, what: str) -> str:
 
 
 def run_job(store: ox.Store, job: wire.Job, sock: socket.socket) -> None:
-    """Evaluate one job and send its frames. Client mistakes become 4xx frames."""
+    """Check and evaluate one job and send its frames; never raises for what the query does.
+
+    Client mistakes become 4xx frames, a failed SERVICE call a 502 that never repeats the remote's
+    reply. Raises :class:`StreamBroken` when an answer already streaming fails.
+    """
+    verdict = query_guard.ACCEPTED
+    out: FrameWriter | None = None
     try:
+        verdict = query_guard.check(job.query, job.base_iri, job.service_allowlist)
+        if verdict.status:
+            _error(sock, verdict.status, verdict.message)
+            return
         kwargs: dict[str, Any] = {"base_iri": job.base_iri}
         if job.default_graphs is None and job.named_graphs is None:
             kwargs["use_default_graph_as_union"] = True
@@ -152,10 +202,36 @@ def run_job(store: ox.Store, job: wire.Job, sock: socket.socket) -> None:
             prefixes = PREFIXES if gfmt in (GraphFormat.TURTLE, GraphFormat.TRIG) else None
             ox.serialize(data, cast(IO[bytes], out), oxfmt, prefixes=prefixes)
             out.close()
-    except SyntaxError as error:
-        _error(sock, 400, f"Query syntax error: {error}")
-    except (OSError, ValueError, RuntimeError, TypeError) as error:
-        _error(sock, 400, f"Query evaluation error: {error}")
+    except Exception as error:
+        if out is not None and out.started:
+            raise StreamBroken(str(error)) from error
+        status, message = _failure(error, verdict.services)
+        _error(sock, status, message)
+
+
+def _failure(error: Exception, services: Sequence[str]) -> tuple[int, str]:
+    """The status and message for an exception raised while answering a query."""
+    if isinstance(error, SyntaxError):  # pyoxigraph's parser: the client's to read
+        return 400, f"Query syntax error: {error}"
+    if isinstance(error, RecursionError):
+        return 400, (
+            "The query is nested too deeply: at most "
+            f"{query_guard.MAX_QUERY_NESTING} levels of brackets are accepted."
+        )
+    if isinstance(error, MemoryError):
+        return 503, (
+            "Query stopped: it needed more memory than a query worker may use "
+            "(worker_memory_mb). Narrow the query."
+        )
+    if services:  # the remote's status and body stay out of the answer
+        message = query_guard.service_failed(services)
+        if network != "open":
+            message += " (The query workers have no network: none was allow-listed at start.)"
+        return 502, message
+    if isinstance(error, OSError | ValueError | RuntimeError | TypeError):
+        return 400, f"Query evaluation error: {error}"
+    log.exception("query failed unexpectedly")
+    return 500, f"The query failed unexpectedly ({type(error).__name__})."
 
 
 def _die_with_parent() -> None:
@@ -172,21 +248,81 @@ def load_store(dump: str) -> ox.Store:
 
 
 def _limit_memory(megabytes: int) -> None:
-    """Cap this process's address space: a query that needs more fails here, not the host."""
+    """Cap this process's address space (plus the job thread's stack reservation): a query that
+    needs more fails here, not the host."""
     if megabytes > 0:
-        limit = megabytes * 1024 * 1024
+        limit = megabytes * 1024 * 1024 + QUERY_STACK_BYTES
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def serve(fd: int, dump: str, memory_mb: int = 0) -> None:
-    _die_with_parent()
-    _limit_memory(memory_mb)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
-    sock = socket.socket(fileno=fd)
-    store = load_store(dump)
+def isolate_network() -> str:
+    """Move this process into a new network namespace, where no interface is up (connect()
+    fails with ENETUNREACH, even to 127.0.0.1); needs a single-threaded process.
+
+    Returns ``"isolated"``; ``"userns-isolated"`` when that took a user namespace too (a user
+    without CAP_SYS_ADMIN may do that where the kernel allows it); ``"open"`` with a warning when
+    neither worked (only the parser check then stands between a query and the network).
+    """
+    try:
+        unshare: Callable[[int], int] = ctypes.CDLL(None, use_errno=True).unshare
+    except (OSError, AttributeError) as error:
+        log.warning(
+            "query worker %d keeps the host's network: no unshare(): %s", os.getpid(), error
+        )
+        return "open"
+    if unshare(CLONE_NEWNET) == 0:
+        return "isolated"
+    if unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0:
+        return "userns-isolated"
+    log.warning(
+        "query worker %d keeps the host's network: unshare(CLONE_NEWNET) failed (%s); "
+        "SERVICE is refused by the query check alone",
+        os.getpid(),
+        os.strerror(ctypes.get_errno()),
+    )
+    return "open"
+
+
+def on_stack(stack_bytes: int, function: Callable[..., None], *args: Any) -> None:
+    """Call ``function(*args)`` on a new thread with a stack of ``stack_bytes``, and wait.
+
+    Raises RuntimeError when the thread cannot be made (e.g. past the address-space limit).
+    Exceptions ``function`` raises are re-raised here.
+    """
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            function(*args)
+        except BaseException as error:
+            raised.append(error)
+
+    previous = threading.stack_size(stack_bytes)
+    try:
+        thread = threading.Thread(target=run, name="query", daemon=True)
+        thread.start()
+    finally:
+        threading.stack_size(previous)
+    thread.join()
+    if raised:
+        raise raised[0]
+
+
+def _answer(store: ox.Store, job: wire.Job, sock: socket.socket) -> None:
+    """Run one job; one longer than the job thread's stack is sized for gets a thread of its own."""
+    needed = len(job.query) * STACK_BYTES_PER_CHAR
+    if needed <= QUERY_STACK_BYTES:
+        run_job(store, job, sock)
+        return
+    try:
+        on_stack(-(-needed // 65536) * 65536, run_job, store, job, sock)
+    except RuntimeError as error:  # no thread: too little address space for its stack
+        _error(sock, 503, f"Query refused: this worker cannot run a query this long ({error}).")
+
+
+def _answer_jobs(store: ox.Store, sock: socket.socket) -> None:
     reader = sock.makefile("rb")
-    _send(sock, wire.READY, b"")
     head_size = wire.REQUEST_HEAD.size
     while True:
         head = reader.read(head_size)
@@ -194,8 +330,30 @@ def serve(fd: int, dump: str, memory_mb: int = 0) -> None:
             return  # the parent closed its end
         (length,) = wire.REQUEST_HEAD.unpack(head)
         job = wire.Job(*pickle.loads(reader.read(length)))  # noqa: S301 - from our parent only
-        run_job(store, job, sock)
+        _send(sock, wire.ACCEPTED, b"")
+        try:
+            _answer(store, job, sock)
+        except StreamBroken as error:
+            log.warning("query worker %d stops: a streamed answer failed: %s", os.getpid(), error)
+            return
+
+
+def serve(fd: int, dump: str, memory_mb: int = 0, allowlist: Sequence[str] = ()) -> None:
+    global network  # noqa: PLW0603 - once, at start, for the messages of failed SERVICE calls
+    network = "open" if allowlist else isolate_network()  # first: it needs a single thread
+    _die_with_parent()  # after: entering a user namespace would clear it
+    _limit_memory(memory_mb)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    sock = socket.socket(fileno=fd)
+    store = load_store(dump)
+    _send(sock, wire.READY, json.dumps({"network": network}).encode())
+    on_stack(QUERY_STACK_BYTES, _answer_jobs, store, sock)
 
 
 if __name__ == "__main__":
-    serve(int(sys.argv[1]), sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else 0)
+    serve(
+        int(sys.argv[1]),
+        sys.argv[2],
+        int(sys.argv[3]) if len(sys.argv) > 3 else 0,
+        json.loads(sys.argv[4]) if len(sys.argv) > 4 else (),
+    )

@@ -1,8 +1,7 @@
-"""The published store, held in memory once per process, and what the pages read from it.
+"""What the pages read from one loaded build of the store (a :class:`Dataset`).
 
-:func:`dataset_for` opens ``settings.store`` with
-:func:`shezhire.pipeline.store.load_in_memory` on first use and keeps it; when the store link
-is swapped to a new build it loads the new one. :func:`describe` is the RDF description of a
+The service loads each build once, as a snapshot (:mod:`shezhire.http.snapshot`), and every
+route reads that snapshot's in-memory store. :func:`describe` is the RDF description of a
 resource; labels, counts and the build's identity (for ETag and Last-Modified) live here too.
 """
 
@@ -10,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,8 +17,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from shezhire.config import BASE_IRI, GRAPH_BASE, Settings
-from shezhire.pipeline.store import load_in_memory
+from shezhire.config import BASE_IRI, GRAPH_BASE
 
 SHZ = "https://w3id.org/shezhire/ontology#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -230,13 +227,10 @@ def local_name(iri: str) -> str:
     return iri
 
 
-# -- the per-process cache ---------------------------------------------------------------------
-
-_lock = threading.Lock()
-_loaded: dict[str, Dataset] = {}
+# -- the build's identity --------------------------------------------------------------------
 
 
-def _build_identity(store_link: Path, target: Path) -> tuple[float, str]:
+def build_identity(store_link: Path, target: Path) -> tuple[float, str]:
     """(build time, a short id) from ``<store>.build.json`` when present, else the directory."""
     info_path = store_link.with_name(store_link.name + ".build.json")
     built = target.stat().st_mtime
@@ -250,24 +244,6 @@ def _build_identity(store_link: Path, target: Path) -> tuple[float, str]:
         pass
     digest.update(repr(built).encode())
     return built, digest.hexdigest()[:20]
-
-
-def dataset_for(settings: Settings) -> Dataset:
-    """The in-memory copy of ``settings.store`` (loaded on first use, reloaded after a rebuild)."""
-    link = settings.store
-    target = Path(os.path.realpath(link))
-    key = str(link.absolute())
-    current = _loaded.get(key)
-    if current is not None and current.target == target:
-        return current
-    with _lock:
-        current = _loaded.get(key)
-        if current is not None and current.target == target:
-            return current
-        built, build_id = _build_identity(link, target)
-        dataset = Dataset(load_in_memory(link), target, built, build_id)
-        _loaded[key] = dataset
-        return dataset
 
 
 # -- descriptions --------------------------------------------------------------------------------

@@ -47,17 +47,6 @@ def _drop_prefix_lines(chunk: bytes) -> bytes:
     return b"\n".join(lines[start:])
 
 
-def stream_nquads(dataset: Dataset) -> Iterator[bytes]:
-    batch: list[ox.Quad] = []
-    for quad in dataset.store.quads_for_pattern(None, None, None, None):
-        batch.append(quad)
-        if len(batch) >= BATCH:
-            yield ox.serialize(batch, format=ox.RdfFormat.N_QUADS) or b""
-            batch = []
-    if batch:
-        yield ox.serialize(batch, format=ox.RdfFormat.N_QUADS) or b""
-
-
 def stream_trig(dataset: Dataset) -> Iterator[bytes]:
     """One chunk per named graph (and the default graph, if it holds anything)."""
     first = True

@@ -3,24 +3,25 @@
 Include it with ``app.include_router(router)``. What it needs from the app:
 
 * ``request.app.state.settings``: a :class:`shezhire.config.Settings` (``Settings()`` when the
-  app has none). The router reads ``settings.store`` (the built store) and
-  ``settings.queries_dir`` (the example queries), nothing else.
-* Nothing else: the first request loads an in-memory copy of the store with
-  :func:`shezhire.pipeline.store.load_in_memory`, once per process (reloaded when the store
-  link points to a new build); handlers are plain ``def`` and run in the threadpool.
+  app has none), for ``settings.queries_dir`` (the example queries).
+* The request's snapshot (``request.scope[SNAPSHOT_KEY]``, put there by
+  :class:`shezhire.http.snapshot.SnapshotScope`): the build every route of the request reads,
+  its in-memory store and its dump files; without one the routes answer 503. Handlers are
+  plain ``def`` and run in the threadpool.
 * The query page posts to ``{root_path}/sparql`` (the SPARQL endpoint, served by the app).
 
 Routes: ``/`` (home), ``/browse/{kind}``, ``/id/{path}``, ``/vocab/{path}``, ``/ontology``,
-``/graph/{stem}``, ``/void`` and ``/.well-known/void``, ``/dump.nq``, ``/dump.trig``,
-``/dump.ttl``, ``/query-ui``, ``/ld/static/{name}``. Resources are negotiated (Accept with
-q-values, or ``?format=html|ttl|jsonld|nt|rdf``); answers carry ``Vary: Accept``, an ``ETag``
-and ``Last-Modified`` from the store build, and honour ``If-None-Match``.
+``/graph/{stem}``, ``/void`` (RDF) and ``/.well-known/void``, ``/data`` (the same as a page),
+``/dump.nq``, ``/dump.trig``, ``/dump.ttl``, ``/query-ui``, ``/ld/static/{name}``. Resources
+are negotiated (Accept with q-values, or ``?format=html|ttl|jsonld|nt|rdf``); answers carry
+``Vary: Accept``, an ``ETag`` and ``Last-Modified`` from the store build, and honour
+``If-None-Match``.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import cast
@@ -30,22 +31,24 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import (
+    FileResponse,
     HTMLResponse,
     PlainTextResponse,
     RedirectResponse,
     Response,
-    StreamingResponse,
 )
 
 from shezhire.config import GRAPH_BASE, Settings
 from shezhire.example_queries import read_examples
+from shezhire.http.snapshot import request_snapshot
+from shezhire.http.urls import public_url
 from shezhire.linked_data import rdf
+from shezhire.linked_data.assets import asset_url
 from shezhire.linked_data.graph import (
     ID_BASE,
     ONTOLOGY_IRI,
     VOCAB_BASE,
     Dataset,
-    dataset_for,
     describe,
     graph_document,
 )
@@ -77,6 +80,8 @@ _templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# {{ root }}{{ asset("cytoscape", "cytoscape.min.js") }}: a library file's versioned URL.
+_templates.globals["asset"] = asset_url
 
 
 # -- plumbing -----------------------------------------------------------------------------------
@@ -88,7 +93,7 @@ def _settings(request: Request) -> Settings:
 
 
 def _dataset(request: Request) -> Dataset:
-    return dataset_for(_settings(request))
+    return request_snapshot(request).dataset
 
 
 def _root(request: Request) -> str:
@@ -96,8 +101,9 @@ def _root(request: Request) -> str:
 
 
 def _site_url(request: Request) -> str:
-    """This server's base URL, ending with ``/``."""
-    return str(request.base_url)
+    """This server's public base URL, ending with ``/``: from the settings, never from the Host
+    header (the VoID answer is cached publicly and does not vary by Host)."""
+    return public_url(_settings(request))
 
 
 def _etag_matches(request: Request, etag: str) -> bool:
@@ -311,6 +317,14 @@ def named_graph(stem: str, request: Request) -> Response:
 def void(request: Request) -> Response:
     chosen = _choose(request, VOID_OFFERS)
     if isinstance(chosen, Response):
+        if chosen.status_code == 406:  # a browser: the page for people is /data
+            data = f"{_root(request)}/data"
+            return PlainTextResponse(
+                f"Not acceptable: /void is RDF only ({describe_offers(VOID_OFFERS)}); "
+                f"the dataset description for people is at {data}.\n",
+                status_code=406,
+                headers={"Vary": "Accept", "Link": f'<{data}>; rel="alternate"; type="text/html"'},
+            )
         return chosen
     dataset = _dataset(request)
     site = _site_url(request)
@@ -319,6 +333,35 @@ def void(request: Request) -> Response:
         return Response(status_code=304, headers=headers)
     body = rdf.serialize(void_triples(dataset, site), chosen)
     return Response(body, media_type=chosen.content_type, headers=headers)
+
+
+@router.api_route("/data", methods=["GET", "HEAD"], summary="The dataset description (HTML)")
+def data_page(request: Request) -> Response:
+    """What /void says (VoID/DCAT) as a page: counts, named graphs, vocabularies, the SPARQL
+    endpoint, the dumps with their sizes. /void stays RDF only."""
+    snapshot = request_snapshot(request)
+    dataset = snapshot.dataset
+    headers = _cache_headers(dataset, "data")
+    if _etag_matches(request, headers["ETag"]):
+        return Response(status_code=304, headers=headers)
+    root = _root(request)
+    site = _site_url(request)
+    sizes = {f"dump.{ext}": snapshot.dump_file(ext).stat().st_size for ext in _DUMPS}
+    info = dataset.memo(
+        f"data|{root}|{site}", lambda: Pages(dataset, Site(root)).data_page(site, sizes)
+    )
+    response = _render(
+        "data.html",
+        request,
+        title="The dataset",
+        data=info,
+        alternates=[
+            {"media": f.media_type, "href": f"{root}/void?format={f.name}", "label": f.label}
+            for f in VOID_OFFERS
+        ],
+    )
+    response.headers.update(headers)
+    return response
 
 
 @router.api_route("/.well-known/void", methods=["GET", "HEAD"], summary="Redirects to /void")
@@ -331,24 +374,20 @@ def well_known_void(request: Request) -> Response:
 
 # -- dumps ----------------------------------------------------------------------------------------
 
-_DUMPS: dict[str, tuple[Format, Callable[[Dataset], Iterator[bytes]]]] = {
-    "nq": (NQUADS, rdf.stream_nquads),
-    "trig": (TRIG, rdf.stream_trig),
-    "ttl": (TURTLE, rdf.stream_turtle),
-}
+_DUMPS: dict[str, Format] = {"nq": NQUADS, "trig": TRIG, "ttl": TURTLE}
 
 
 def _dump(request: Request, ext: str) -> Response:
-    fmt, stream = _DUMPS[ext]
-    dataset = _dataset(request)
-    headers = _cache_headers(dataset, f"dump.{ext}")
+    fmt = _DUMPS[ext]
+    snapshot = request_snapshot(request)
+    headers = _cache_headers(snapshot.dataset, f"dump.{ext}")
     headers.pop("Vary")
     headers["Content-Disposition"] = f'attachment; filename="shezhire.{ext}"'
     if _etag_matches(request, headers["ETag"]):
         return Response(status_code=304, headers=headers)
-    if request.method == "HEAD":
-        return Response(media_type=fmt.content_type, headers=headers)
-    return StreamingResponse(stream(dataset), media_type=fmt.content_type, headers=headers)
+    # A file written once per snapshot: no store iterator outlives this call or changes thread.
+    path = snapshot.dump_file(ext)
+    return FileResponse(path, media_type=fmt.content_type, headers=headers)
 
 
 @router.api_route("/dump.nq", methods=["GET", "HEAD"], summary="Every named graph, N-Quads")
@@ -395,21 +434,17 @@ def browse(kind: str, request: Request) -> Response:
         return PlainTextResponse(
             f"No list {kind!r}; try one of: {', '.join(BROWSE)}.\n", status_code=404
         )
-    sort = request.query_params.get("sort", "name")
-    if sort != "name" and sort not in {c.key for c in spec.columns}:
-        sort = "name"
-    descending = request.query_params.get("order", "asc").lower() == "desc"
     dataset = _dataset(request)
-    rows = Pages(dataset, Site(_root(request))).browse(spec, sort, descending)
+    params = list(request.query_params.multi_items())
+    page = Pages(dataset, Site(_root(request))).browse(kind, spec, params)
+    title = f"{page.group.title} · {spec.title}" if page.group else spec.title
     return _render(
         "browse.html",
         request,
-        title=spec.title,
+        title=title,
         kind=spec,
         kinds=BROWSE,
-        rows=rows,
-        sort=sort,
-        descending=descending,
+        page=page,
         alternates=[],
     )
 

@@ -2,13 +2,14 @@
 
 The dataset is ``<https://w3id.org/shezhire/void#dataset>``; its ``void:triples`` is the number of
 quads in the store (each named graph's triples counted once per graph, as the subsets add up).
-Access URLs (the SPARQL endpoint, the dumps) are those of the site that answers the request.
+Access URLs (the SPARQL endpoint, the dumps) are under the configured public URL (``public_url``).
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import Counter
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 
@@ -21,6 +22,12 @@ XSD = "http://www.w3.org/2001/XMLSchema#"
 FOAF = "http://xmlns.com/foaf/0.1/"
 DATASET_IRI = BASE_IRI + "void#dataset"
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
+DESCRIPTION = (
+    "An open knowledge graph of the persons, kin and social ties, institutions, legal "
+    "acts, archival items and events that historians have documented for Soviet "
+    "Kazakhstan. Every fact carries its evidence: the publication, the footnote, the "
+    "archival reference as printed and a verbatim quote."
+)
 DUMPS = (
     ("dump.nq", "application/n-quads", "N-Quads, every named graph"),
     ("dump.trig", "application/trig", "TriG, every named graph"),
@@ -71,6 +78,33 @@ def _statistics(dataset: Dataset) -> dict[str, object]:
     return result
 
 
+@dataclass(frozen=True)
+class VoidSummary:
+    """The numbers of the description, for the HTML page (/data)."""
+
+    classes: dict[str, int]  # class IRI -> entities
+    properties: dict[str, int]  # property IRI -> triples
+    entities: int
+    sources: dict[str, str]  # named graph -> the source text it is drawn from
+    distinct_subjects: int
+    distinct_objects: int
+
+
+def void_summary(dataset: Dataset) -> VoidSummary:
+    stats = _statistics(dataset)
+    classes, properties, sources = stats["classes"], stats["properties"], stats["sources"]
+    assert isinstance(classes, dict) and isinstance(properties, dict)
+    assert isinstance(sources, dict)
+    return VoidSummary(
+        {str(k): int(v) for k, v in classes.items()},
+        {str(k): int(v) for k, v in properties.items()},
+        int(str(stats["entities"])),
+        {str(k): str(v) for k, v in sources.items()},
+        _distinct(dataset, "s"),
+        _distinct(dataset, "o"),
+    )
+
+
 def void_triples(dataset: Dataset, site: str) -> list[ox.Triple]:
     """The description; ``site`` is the base URL of this server, ending with ``/``."""
     stats = _statistics(dataset)
@@ -95,13 +129,7 @@ def void_triples(dataset: Dataset, site: str) -> list[ox.Triple]:
     add(
         ds,
         DCTERMS + "description",
-        ox.Literal(
-            "An open knowledge graph of the persons, kin and social ties, institutions, legal "
-            "acts, archival items and events that historians have documented for Soviet "
-            "Kazakhstan. Every fact carries its evidence: the publication, the footnote, the "
-            "archival reference as printed and a verbatim quote.",
-            language="en",
-        ),
+        ox.Literal(DESCRIPTION, language="en"),
     )
     add(ds, DCTERMS + "license", _n(LICENSE))
     add(ds, DCTERMS + "modified", ox.Literal(_iso(dataset.built), datatype=_n(XSD + "dateTime")))

@@ -5,7 +5,9 @@ app, all optional:
 
 - ``app.state.network_provider``: a callable ``() -> networkx.MultiDiGraph`` returning the
   full network (e.g. ``lambda: build_network(url)``); called on each request, so it should
-  cache. If absent, the router builds the network itself from
+  cache. If absent, the network of the request's snapshot (the whole service puts one in
+  ``request.scope[SNAPSHOT_KEY]``: every route reads the same build), built once per
+  snapshot. In an app without snapshots, from
 - ``app.state.settings.store`` (a :class:`shezhire.config.Settings`; ``Settings()`` if absent),
   opened read-only, lazily on the first request, cached, and rebuilt when the store link
   points at a new build.
@@ -50,6 +52,7 @@ from fastapi.responses import Response
 from shezhire.config import Settings
 from shezhire.errors import ShezhireError
 from shezhire.http.negotiation import choose
+from shezhire.http.snapshot import SNAPSHOT_KEY, Snapshot
 from shezhire.network.analysis import (
     MAX_HOPS,
     MAX_K,
@@ -129,6 +132,12 @@ def _full_network(request: Request) -> nx.MultiDiGraph:
     provider: Callable[[], nx.MultiDiGraph] | None = getattr(state, "network_provider", None)
     if provider is not None:
         return provider()
+    snapshot = request.scope.get(SNAPSHOT_KEY)
+    if isinstance(snapshot, Snapshot):  # the whole service: the build this request reads
+        dataset = snapshot.dataset
+        graph = dataset.memo("network", lambda: build_network(dataset.store))
+        assert isinstance(graph, nx.MultiDiGraph)
+        return graph
     settings: Settings = getattr(state, "settings", None) or Settings()
     return _CACHE.graph(settings.store)
 

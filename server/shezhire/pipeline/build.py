@@ -2,16 +2,23 @@
 
 The published store is `settings.store`, a symlink to a versioned directory beside it; a
 new version is written completely and then swapped in with one atomic rename, so a failed
-build (syntax error, violation, crash) leaves the previous store exactly as it was.
+build (syntax error, violation, full disk, crash) leaves the previous store exactly as it was.
+Builds of one store take turns: each holds an exclusive lock on `<store>.lock` from the start
+of staging to the end of clean-up, so one build never removes what another is writing.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import shutil
+import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,9 +27,10 @@ import rdflib
 
 from shezhire import __version__
 from shezhire.config import Settings
-from shezhire.errors import StoreError
+from shezhire.errors import StoreError, TreeError
 from shezhire.pipeline import gate, load, materialize, stats
 from shezhire.pipeline.sources import InputFile, InputKind, discover, inputs_digest
+from shezhire.pipeline.store import require_triples
 
 
 @dataclass
@@ -83,6 +91,9 @@ def _stage(settings: Settings) -> _Staged:
     graph_files = {item.graph_iri: _display_path(item.path, settings.root) for item in items}
     # The shapes are published with the data (graph/shapes) but are not data to validate.
     shape_graphs = {item.graph_iri for item in items if item.kind is InputKind.SHAPES}
+    data_quads = sum(counts[item.graph_iri] for item in items if item.kind is InputKind.DATA)
+    if data_quads == 0:
+        raise TreeError(f"the data files in {settings.data_dir} hold no triples")
     gate.validate(
         gate.as_dataset(staging, exclude=shape_graphs), shapes, graph_files, settings.report
     )
@@ -109,36 +120,122 @@ def _info_path(store_link: Path) -> Path:
     return store_link.with_name(store_link.name + ".build.json")
 
 
-def _publish(staging: ox.Store, store_link: Path) -> Path:
-    versions = store_link.with_name(store_link.name + ".versions")
-    versions.mkdir(parents=True, exist_ok=True)
-    target = versions / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
+def _reason(error: OSError) -> str:
+    """The errno text of an OSError ("No space left on device"), also for RocksDB's messages."""
+    if error.strerror:
+        return error.strerror
+    # pyoxigraph passes RocksDB's text ("IO error: While appending to file: X: File too
+    # large"), which ends with the errno text.
+    return str(error).rsplit(": ", 1)[-1].strip() or type(error).__name__
+
+
+@contextmanager
+def build_lock(store_link: Path) -> Iterator[None]:
+    """Hold the exclusive lock of the store at `store_link`; wait (and say so) if it is taken.
+
+    The lock file holds the pid of the build that has it, so the waiting build can name it.
+    flock locks die with their process, so a crashed build never leaves the store locked.
+    """
+    lock_path = store_link.with_name(store_link.name + ".lock")
+    try:
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as error:
+        raise StoreError(f"cannot create the build lock {lock_path}: {_reason(error)}") from error
+    try:
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(descriptor, 32, 0).decode(errors="replace").strip() or "?"
+            print(
+                f"waiting for the other build of {store_link} (pid {holder}) to finish",
+                file=sys.stderr,
+                flush=True,
+            )
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        os.ftruncate(descriptor, 0)
+        os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(descriptor, 0)
+    finally:
+        os.close(descriptor)  # releases the lock
+
+
+def _write_store(staging: ox.Store, target: Path) -> None:
     disk = ox.Store(str(target))
-    disk.bulk_extend(staging.quads_for_pattern(None, None, None, None))
-    disk.flush()
-    del disk
+    try:
+        disk.bulk_extend(staging.quads_for_pattern(None, None, None, None))
+        disk.flush()
+    finally:
+        # pyoxigraph closes the RocksDB files when the last reference goes.
+        del disk
+
+
+def _publish(staging: ox.Store, store_link: Path) -> Path:
+    """Write `staging` as a new version beside `store_link` and swap the link to it.
+
+    Must be called with the build lock held: clean-up removes every version but the new one
+    and the one it replaces, which is only safe when no other build is writing one.
+    """
     if store_link.exists() and not store_link.is_symlink():
         raise StoreError(f"{store_link} exists and is not a store link; move it away")
+    versions = store_link.with_name(store_link.name + ".versions")
+    unchanged = "the published store is unchanged"
+    try:
+        versions.mkdir(parents=True, exist_ok=True)
+        # mkdtemp: a fresh, unique folder even for two builds in one second in one process.
+        prefix = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-"
+        target = Path(tempfile.mkdtemp(prefix=prefix, dir=versions))
+        # mkdtemp makes it private (0700); a store is served by whoever may read its link.
+        target.chmod(0o755)
+    except OSError as error:
+        raise StoreError(f"cannot write under {versions}: {_reason(error)}; {unchanged}") from error
     temporary_link = store_link.with_name(f".{store_link.name}.{os.getpid()}.link")
-    temporary_link.unlink(missing_ok=True)
-    temporary_link.symlink_to(target.relative_to(store_link.parent))
     previous = store_link.resolve() if store_link.is_symlink() else None
-    os.replace(temporary_link, store_link)  # the one atomic step
+    swapped = False
+    try:
+        _write_store(staging, target)
+        temporary_link.unlink(missing_ok=True)
+        temporary_link.symlink_to(target.relative_to(store_link.parent))
+        os.replace(temporary_link, store_link)  # the one atomic step
+        swapped = True
+    except OSError as error:
+        raise StoreError(
+            f"cannot write the new store in {target.parent}: {_reason(error)}; {unchanged}"
+        ) from error
+    finally:
+        if not swapped:  # a failed write, or an interrupt: remove what this build started
+            temporary_link.unlink(missing_ok=True)
+            shutil.rmtree(target, ignore_errors=True)
     for old in versions.iterdir():
-        # Keep the previous version: a server started on it may still be reading it.
+        # Keep the previous version: a server started on it may still be reading it. Anything
+        # else is an older version or what a killed build left (the lock is ours).
         if old not in (target, previous) and old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
     return target
 
 
-def build(settings: Settings) -> BuildSummary:
-    """`shezhire build`: validate, materialize, publish."""
+def _write_info(store_link: Path, info: dict[str, object]) -> None:
+    """Record what the store was built from; atomically, so a reader never sees half a file."""
+    info_path = _info_path(store_link)
+    temporary = info_path.with_name(f".{info_path.name}.{os.getpid()}")
+    try:
+        temporary.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+        os.replace(temporary, info_path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        # The store itself is published; without its record the next serve rebuilds it.
+        raise StoreError(f"cannot write {info_path}: {_reason(error)}") from error
+
+
+def _build_locked(settings: Settings) -> BuildSummary:
     staged = _stage(settings)
     added = materialize.materialize(staged.store, staged.date_bounds)
     target = _publish(staged.store, settings.store)
     info = {"digest": _build_digest(staged.items), "target": str(target), "built": time.time()}
-    info_path = _info_path(settings.store)
-    info_path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    _write_info(settings.store, info)
     return BuildSummary(
         files=len(staged.items),
         quads=staged.quads,
@@ -146,6 +243,12 @@ def build(settings: Settings) -> BuildSummary:
         materialized=added,
         entities=stats.counts(staged.store),
     )
+
+
+def build(settings: Settings) -> BuildSummary:
+    """`shezhire build`: validate, materialize, publish (one build of a store at a time)."""
+    with build_lock(settings.store):
+        return _build_locked(settings)
 
 
 def is_stale(settings: Settings) -> bool:
@@ -161,7 +264,15 @@ def is_stale(settings: Settings) -> bool:
 
 
 def ensure_built(settings: Settings) -> BuildSummary | None:
-    """Build when the store is missing or stale (what `shezhire serve` does first)."""
+    """Build when the store is missing or stale (what `shezhire serve` does first).
+
+    Raises StoreError when the store, built now or before, holds no triples.
+    """
+    summary = None
     if is_stale(settings):
-        return build(settings)
-    return None
+        with build_lock(settings.store):
+            # Another build may have published these very inputs while we waited.
+            if is_stale(settings):
+                summary = _build_locked(settings)
+    require_triples(settings.store)
+    return summary

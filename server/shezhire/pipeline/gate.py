@@ -93,8 +93,13 @@ def validate(
         return
     assert isinstance(report, rdflib.Graph)
     if report_path is not None:
-        report_path.parent.mkdir(parents=True, exist_ok=True)
-        report.serialize(destination=report_path, format="turtle")
+        try:
+            report_path.parent.mkdir(parents=True, exist_ok=True)
+            report.serialize(destination=report_path, format="turtle")
+        except OSError:
+            # The violations below are the answer; a report that cannot be written (full
+            # disk, read-only folder) must not replace them with a traceback.
+            report_path = None
     results: list[ShaclResult] = []
     for result in report.subjects(rdflib.RDF.type, SH.ValidationResult):
         focus = report.value(result, SH.focusNode)

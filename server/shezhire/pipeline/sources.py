@@ -8,6 +8,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from shezhire.config import GRAPH_BASE, Settings
+from shezhire.errors import TreeError
 
 RDF_SUFFIXES = {".ttl": "turtle", ".trig": "trig", ".nt": "n-triples", ".nq": "n-quads"}
 
@@ -42,14 +43,29 @@ def _rdf_files(folder: Path) -> list[Path]:
 
 
 def discover(settings: Settings) -> list[InputFile]:
-    """Every input in a stable order: ontology, shapes, then data."""
-    files = [InputFile(p, InputKind.ONTOLOGY) for p in _rdf_files(settings.ontology_dir)]
-    files += [InputFile(p, InputKind.SHAPES) for p in _rdf_files(settings.shapes_dir)]
-    files += [InputFile(p, InputKind.DATA) for p in _rdf_files(settings.data_dir)]
+    """Every input in a stable order: ontology, shapes, then data.
+
+    A kind with no file at all is an error, not an empty graph: without shapes the gate would
+    pass anything, and without data the build would publish (and serve) an empty graph.
+    """
+    files: list[InputFile] = []
+    for kind, folder in (
+        (InputKind.ONTOLOGY, settings.ontology_dir),
+        (InputKind.SHAPES, settings.shapes_dir),
+        (InputKind.DATA, settings.data_dir),
+    ):
+        found = [InputFile(p, kind) for p in _rdf_files(folder)]
+        if not found:
+            suffixes = ", ".join(sorted(RDF_SUFFIXES))
+            raise TreeError(
+                f"no {kind} files ({suffixes}) in {folder}: "
+                "name the tree with --root or SHEZHIRE_ROOT"
+            )
+        files += found
     graphs: dict[str, Path] = {}
     for item in files:
         if item.graph_iri in graphs:
-            raise ValueError(f"{item.path} and {graphs[item.graph_iri]} map to one named graph")
+            raise TreeError(f"{item.path} and {graphs[item.graph_iri]} map to one named graph")
         graphs[item.graph_iri] = item.path
     return files
 

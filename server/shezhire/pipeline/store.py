@@ -40,6 +40,19 @@ def open_read_only(path: Path) -> Iterator[ox.Store]:
         del store
 
 
+def require_triples(path: Path) -> int:
+    """The quad count of the published store at `path`; StoreError when it is missing or empty.
+
+    An empty store is never a graph to serve: it means the build read no data (a wrong root,
+    an install without its data), and answering every query with nothing would hide that.
+    """
+    with open_read_only(path) as store:
+        quads = len(store)
+    if quads == 0:
+        raise StoreError(f"the store at {path} holds no triples: rebuild it with `shezhire build`")
+    return quads
+
+
 def load_in_memory(path: Path) -> ox.Store:
     """An in-memory copy of the published store (2–5x faster to query than the on-disk one)."""
     memory = ox.Store()

@@ -7,25 +7,27 @@ from starlette.responses import Response
 
 from shezhire.http.deps import ServiceDep, SettingsDep
 from shezhire.http.responses import read_body, to_response
+from shezhire.http.urls import public_endpoint
 
 router = APIRouter(tags=["sparql"])
 
 
 def endpoint_of(request: Request) -> str:
-    scope = request.scope
-    scheme = scope.get("scheme", "http")
-    host = request.headers.get("host")
-    if not host:
-        server = scope.get("server") or ("127.0.0.1", 80)
-        host = f"{server[0]}:{server[1]}"
-    return f"{scheme}://{host}{scope.get('root_path', '')}{scope['path']}"
+    """The endpoint's public URL (the service description's sd:endpoint, the base IRI of
+    queries): from the settings, never from the Host header."""
+    return public_endpoint(request.app.state.settings, request.scope)
 
 
 @router.get("/sparql", summary="SPARQL query (GET ?query=), or the service description")
 @router.get("/query", include_in_schema=False)
 async def sparql_get(request: Request, service: ServiceDep) -> Response:
     outcome = await service.handle(
-        "GET", request.scope["query_string"], request.headers, b"", endpoint_of(request)
+        "GET",
+        request.scope["query_string"],
+        request.headers,
+        b"",
+        endpoint_of(request),
+        client=request.client.host if request.client else None,
     )
     return to_response(outcome)
 
@@ -35,6 +37,11 @@ async def sparql_get(request: Request, service: ServiceDep) -> Response:
 async def sparql_post(request: Request, service: ServiceDep, settings: SettingsDep) -> Response:
     body = await read_body(request, settings.max_body_bytes)
     outcome = await service.handle(
-        "POST", request.scope["query_string"], request.headers, body, endpoint_of(request)
+        "POST",
+        request.scope["query_string"],
+        request.headers,
+        body,
+        endpoint_of(request),
+        client=request.client.host if request.client else None,
     )
     return to_response(outcome)

@@ -1,0 +1,359 @@
+"""One published store, served whole: every route answers from the same snapshot.
+
+A :class:`Snapshot` is one build of the store as the service holds it: the in-memory copy
+the pages and the network routes read, the query workers loaded from the same build, the
+service description, the result cache and the dump files. The :class:`SnapshotPublisher`
+owns the current snapshot and replaces it when the published store link points at a new
+build (it watches the link, and ``SIGHUP`` asks it to look at once): the new snapshot is
+loaded and its workers started *before* it becomes current, so no request sees a half-loaded
+build; each request holds the snapshot it started on (:meth:`SnapshotPublisher.use`) until
+its answer is sent, and a replaced snapshot is closed when its last request is done.
+
+Each snapshot has a working folder ``$TMPDIR/shezhire-serve-*`` (the N-Quads the workers
+load, the dump files) with a lock file held while the snapshot lives, so a server that died
+without cleaning up leaves folders that the next server start recognises and removes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import pyoxigraph as ox
+
+from shezhire.config import Settings
+from shezhire.errors import StoreError
+from shezhire.http.dataset import DatasetInfo
+from shezhire.http.engine import QueryEngine
+from shezhire.http.errors import HttpProblem
+from shezhire.http.protocol import SparqlService
+from shezhire.http.service_description import ServiceDescription
+from shezhire.linked_data import rdf
+from shezhire.linked_data.graph import Dataset, build_identity
+from shezhire.pipeline.store import load_in_memory
+from shezhire.search.facts import entity_facts
+from shezhire.search.index import name_index
+
+log = logging.getLogger("shezhire.http.snapshot")
+
+WORKDIR_PREFIX = "shezhire-serve-"
+LOCK_NAME = "lock"
+WORKER_INPUT = "store.nq"
+# How often the published store link is compared with the snapshot being served.
+WATCH_INTERVAL_S = 1.0
+# A replaced snapshot is closed when its last request ends, or after this long regardless
+# (a client reading a dump for longer than this loses its connection).
+RETIRE_AFTER_S = 600.0
+
+_GRAPH_COUNTS = """
+SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g
+"""
+
+
+@dataclass
+class Snapshot:
+    """One build of the store, as every route serves it."""
+
+    target: Path  # the versioned store folder the link pointed at
+    build_id: str
+    built: float
+    dataset: Dataset  # the in-memory copy (pages, network)
+    info: DatasetInfo  # counts and the workers' N-Quads input
+    workdir: Path
+    engine: QueryEngine
+    service: SparqlService
+    _lock_file: IO[bytes] | None = field(default=None, repr=False)
+    _users: int = field(default=0, repr=False)
+    _idle: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _dumps_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def triples(self) -> int:
+        return self.info.triples
+
+    def dump_file(self, ext: str) -> Path:
+        """The whole store as a file (``nq``, ``trig`` or ``ttl``), written once per snapshot.
+
+        Written by one thread from start to end: a pyoxigraph iterator must never move
+        between threads, and a file lets any number of clients read at their own pace.
+        """
+        if ext == "nq":
+            return self.info.dump_path
+        path = self.workdir / f"dump.{ext}"
+        with self._dumps_lock:
+            if not path.exists():
+                writer: Callable[[Dataset], Iterator[bytes]] = (
+                    rdf.stream_trig if ext == "trig" else rdf.stream_turtle
+                )
+                partial = path.with_suffix(".partial")
+                with partial.open("wb") as out:
+                    for chunk in writer(self.dataset):
+                        out.write(chunk)
+                partial.replace(path)
+        return path
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "build_id": self.build_id,
+            "built": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.built)),
+            "store": str(self.target),
+            "triples": self.info.triples,
+            "named_graphs": len(self.info.graphs),
+        }
+
+
+def _hold_lock(workdir: Path) -> IO[bytes]:
+    handle = (workdir / LOCK_NAME).open("wb")
+    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    return handle
+
+
+def remove_stale_workdirs(parent: Path | None = None) -> list[Path]:
+    """Delete the working folders of servers that are gone (their lock is free)."""
+    removed: list[Path] = []
+    base = Path(parent or tempfile.gettempdir())
+    for folder in base.glob(WORKDIR_PREFIX + "*"):
+        if not folder.is_dir() or folder.is_symlink():
+            continue
+        lock = folder / LOCK_NAME
+        if not lock.is_file():
+            # Caught between mkdtemp and its lock, or a server of a version without locks that
+            # may still be running: nothing proves it is gone, so it stays.
+            continue
+        try:
+            with lock.open("ab") as handle:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # locked: a live server's
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _load(settings: Settings, target: Path, workdir_parent: Path | None) -> tuple[Any, ...]:
+    """The blocking part of loading a snapshot (run in a thread)."""
+    built, build_id = build_identity(settings.store, target)
+    memory = load_in_memory(target)
+    graphs: dict[str, int] = {}
+    solutions = memory.query(_GRAPH_COUNTS)
+    assert isinstance(solutions, ox.QuerySolutions)
+    for row in solutions:
+        graph, count = row["g"], row["n"]
+        if isinstance(graph, ox.NamedNode) and isinstance(count, ox.Literal):
+            graphs[graph.value] = int(count.value)
+    default = len(memory) - sum(graphs.values())
+    if not graphs and not default:
+        raise StoreError(f"the store at {target} holds no triples: nothing to serve")
+    workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX, dir=workdir_parent))
+    try:
+        lock_file = _hold_lock(workdir)
+        dump = workdir / WORKER_INPUT
+        memory.dump(str(dump), ox.RdfFormat.N_QUADS)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    info = DatasetInfo(target, dump, dict(sorted(graphs.items())), default)
+    dataset = Dataset(memory, target, built, build_id)
+    # Built now, not on the first request of the new build: the name index and the facts
+    # that search and reconciliation read.
+    name_index(dataset)
+    entity_facts(dataset)
+    return dataset, info, workdir, lock_file
+
+
+async def open_snapshot(
+    settings: Settings, target: Path, workdir_parent: Path | None = None
+) -> Snapshot:
+    """Load ``target`` and start its query workers; raises StoreError if it cannot be served."""
+    if not target.is_dir():
+        raise StoreError(f"no store at {settings.store}: run `shezhire build` first")
+    try:
+        dataset, info, workdir, lock_file = await asyncio.to_thread(
+            _load, settings, target, workdir_parent
+        )
+    except OSError as error:
+        raise StoreError(f"cannot load the store at {target}: {error}") from error
+    engine = QueryEngine(
+        info.dump_path,
+        settings.query_workers,
+        max_workers=max(settings.max_query_workers, settings.query_workers),
+        memory_mb=settings.worker_memory_mb,
+        client_limit=settings.max_client_queries,
+        service_allowlist=tuple(settings.service_allowlist),
+    )
+    try:
+        await engine.start()
+    except BaseException:
+        await engine.close()
+        lock_file.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+    service = SparqlService(settings, engine, ServiceDescription(info, settings))
+    return Snapshot(
+        target, dataset.build_id, dataset.built, dataset, info, workdir, engine, service, lock_file
+    )
+
+
+async def close_snapshot(snapshot: Snapshot) -> None:
+    await snapshot.engine.close()
+    if snapshot._lock_file is not None:
+        snapshot._lock_file.close()
+    shutil.rmtree(snapshot.workdir, ignore_errors=True)
+
+
+class SnapshotPublisher:
+    """Holds the current snapshot; follows the published store link; retires old snapshots."""
+
+    def __init__(self, settings: Settings, workdir_parent: Path | None = None) -> None:
+        self.settings = settings
+        self.workdir_parent = workdir_parent
+        self._current: Snapshot | None = None
+        self._retiring: set[Snapshot] = set()
+        self._wake = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._failed_target: Path | None = None
+        self.reloads = 0
+        self.last_error: str | None = None
+
+    @property
+    def current(self) -> Snapshot:
+        if self._current is None:
+            raise StoreError("the service has no snapshot yet")
+        return self._current
+
+    @property
+    def retiring(self) -> int:
+        return len(self._retiring)
+
+    def _published_target(self) -> Path:
+        return Path(os.path.realpath(self.settings.store))
+
+    async def start(self) -> None:
+        removed = await asyncio.to_thread(remove_stale_workdirs, self.workdir_parent)
+        if removed:
+            log.info("removed %d working folder(s) left by servers that are gone", len(removed))
+        self._current = await open_snapshot(
+            self.settings, self._published_target(), self.workdir_parent
+        )
+        self._spawn(self._watch())
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        snapshots = [*self._retiring, *([self._current] if self._current else [])]
+        self._current = None
+        self._retiring.clear()
+        for snapshot in snapshots:
+            await close_snapshot(snapshot)
+
+    def request_reload(self) -> None:
+        """Look at the published store now (what SIGHUP does); also retries a failed load."""
+        self._failed_target = None
+        self._wake.set()
+
+    @contextlib.contextmanager
+    def use(self) -> Iterator[Snapshot]:
+        """The current snapshot, held until the block ends (a request's whole life)."""
+        snapshot = self.current
+        snapshot._users += 1
+        snapshot._idle.clear()
+        try:
+            yield snapshot
+        finally:
+            snapshot._users -= 1
+            if snapshot._users == 0:
+                snapshot._idle.set()
+
+    async def reload_if_changed(self) -> bool:
+        """Switch to the published build if it is not the one served; True if it switched."""
+        target = self._published_target()
+        current = self.current
+        if target in (current.target, self._failed_target):
+            return False
+        try:
+            fresh = await open_snapshot(self.settings, target, self.workdir_parent)
+        except (StoreError, OSError, RuntimeError) as error:
+            # A build being deleted under us, or a broken one: keep serving what we have.
+            self._failed_target = target
+            self.last_error = f"{target}: {error}"
+            log.error("kept build %s; could not load %s: %s", current.build_id, target, error)
+            return False
+        self._current = fresh
+        self.reloads += 1
+        self.last_error = None
+        log.info("now serving build %s (%d triples)", fresh.build_id, fresh.triples)
+        self._retiring.add(current)
+        self._spawn(self._retire(current))
+        return True
+
+    async def _watch(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(WATCH_INTERVAL_S):
+                    await self._wake.wait()
+            self._wake.clear()
+            try:
+                await self.reload_if_changed()
+            except Exception:  # the watcher must outlive any one failed reload
+                log.exception("reloading the store failed")
+
+    async def _retire(self, snapshot: Snapshot) -> None:
+        try:
+            if snapshot._users:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(RETIRE_AFTER_S):
+                        await snapshot._idle.wait()
+        finally:
+            self._retiring.discard(snapshot)
+            await close_snapshot(snapshot)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+SNAPSHOT_KEY = "shezhire.snapshot"
+
+
+def request_snapshot(request: Any) -> Snapshot:
+    """The snapshot a request reads (a Starlette ``Request``); 503 before one is loaded."""
+    snapshot = request.scope.get(SNAPSHOT_KEY)
+    if not isinstance(snapshot, Snapshot):
+        raise HttpProblem(503, "The service is starting: no store is loaded yet.")
+    return snapshot
+
+
+def publisher_of(app: Any) -> SnapshotPublisher | None:
+    publisher = getattr(getattr(app, "state", None), "publisher", None)
+    return publisher if isinstance(publisher, SnapshotPublisher) else None
+
+
+class SnapshotScope:
+    """ASGI middleware: each HTTP request holds the current snapshot until its answer is sent.
+
+    Routes find it as ``request.scope[SNAPSHOT_KEY]`` (see ``deps.SnapshotDep``).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        publisher = publisher_of(scope.get("app"))
+        if scope["type"] != "http" or publisher is None or SNAPSHOT_KEY in scope:
+            await self.app(scope, receive, send)
+            return
+        with publisher.use() as snapshot:
+            scope[SNAPSHOT_KEY] = snapshot
+            await self.app(scope, receive, send)

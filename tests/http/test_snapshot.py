@@ -1,0 +1,234 @@
+"""One snapshot for every route: a newly published store reaches all routes together.
+
+Each test publishes store versions the way ``shezhire build`` does (a complete store folder in
+``<store>.versions/``, then one atomic rename of the ``<store>`` symlink) under a real server.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pyoxigraph as ox
+import pytest
+
+from shezhire.config import BASE_IRI, GRAPH_BASE, Settings
+from shezhire.http.snapshot import LOCK_NAME, WORKDIR_PREFIX, remove_stale_workdirs
+from shezhire.http.testing import LiveServer, build_plain_store
+
+RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+PERSON_CLASS = ox.NamedNode("https://w3id.org/shezhire/ontology#Person")
+COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+SWITCH_WITHIN_S = 10.0
+
+
+def version_quads(name: str, persons: int) -> list[ox.Quad]:
+    graph = ox.NamedNode(GRAPH_BASE + "snapshot-test")
+    quads = []
+    for i in range(persons):
+        person = ox.NamedNode(f"{BASE_IRI}id/person/snapshot-{i}")
+        quads += [
+            ox.Quad(person, RDF_TYPE, PERSON_CLASS, graph),
+            ox.Quad(person, RDFS_LABEL, ox.Literal(f"{name} person {i}", language="en"), graph),
+        ]
+    return quads
+
+
+def publish(link: Path, name: str, persons: int) -> None:
+    """Write a complete version, then swap the link in one atomic step (as the build does)."""
+    version = link.with_name(link.name + ".versions") / name
+    build_plain_store(version, [], version_quads(name, persons))
+    temporary = link.with_name(f".{link.name}.{name}.link")
+    temporary.symlink_to(version.relative_to(link.parent))
+    os.replace(temporary, link)
+
+
+def sparql_count(http: httpx.Client) -> int:
+    response = http.get("/sparql", params={"query": COUNT})
+    assert response.status_code == 200, response.text
+    return int(response.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def page_label(http: httpx.Client) -> str:
+    response = http.get("/id/person/snapshot-0", headers={"Accept": "application/n-triples"})
+    assert response.status_code == 200, response.text
+    return response.text
+
+
+def wait_for(condition: object, within: float = SWITCH_WITHIN_S) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < within:
+        if callable(condition) and condition():
+            return time.monotonic() - started
+        time.sleep(0.1)
+    raise AssertionError(f"not within {within} s")
+
+
+@pytest.fixture
+def versioned(tmp_path: Path) -> Path:
+    link = tmp_path / "store"
+    publish(link, "first", 3)
+    return link
+
+
+def test_a_new_build_reaches_every_route_together(versioned: Path) -> None:
+    settings = Settings(store_path=versioned, query_workers=2, result_cache_entries=64)
+    with LiveServer(settings) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        first = http.get("/health").json()
+        assert first["triples"] == 6 and sparql_count(http) == 6
+        assert "first person 0" in page_label(http)
+        publish(versioned, "second", 5)
+        took = wait_for(lambda: http.get("/health").json()["build_id"] != first["build_id"])
+        # Every route now reads the new build: counts, queries (also the cached one), pages.
+        health = http.get("/health").json()
+        assert health["triples"] == 10 and health["snapshot_reloads"] == 1
+        assert health["store"] == str(versioned.resolve())
+        assert sparql_count(http) == 10
+        assert "second person 0" in page_label(http)
+        void = http.get("/void", headers={"Accept": "application/n-triples"}).text
+        assert "10" in void
+        dump = http.get("/dump.nq").text
+        assert "second person 4" in dump and "first person" not in dump
+        print(f"switched in {took:.2f} s")
+
+
+def test_sighup_switches_at_once_and_a_broken_build_keeps_the_old(versioned: Path) -> None:
+    settings = Settings(store_path=versioned, query_workers=1)
+    with LiveServer(settings) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        before = http.get("/health").json()
+        # A "build" whose folder is not a store: the server keeps serving what it has.
+        broken = versioned.with_name("store.versions") / "broken"
+        broken.mkdir()
+        (broken / "not-a-store").write_text("x")
+        temporary = versioned.with_name(".store.broken.link")
+        temporary.symlink_to(broken.relative_to(versioned.parent))
+        os.replace(temporary, versioned)
+        os.kill(server.pid, signal.SIGHUP)
+        wait_for(lambda: http.get("/health").json()["last_reload_error"] is not None)
+        assert http.get("/health").json()["build_id"] == before["build_id"]
+        assert sparql_count(http) == 6
+        publish(versioned, "third", 4)
+        os.kill(server.pid, signal.SIGHUP)
+        took = wait_for(lambda: http.get("/health").json()["triples"] == 8, within=5)
+        assert sparql_count(http) == 8
+        assert http.get("/health").json()["last_reload_error"] is None
+        print(f"SIGHUP switch in {took:.2f} s")
+
+
+def test_a_request_in_flight_finishes_on_its_snapshot(versioned: Path) -> None:
+    publish(versioned, "big", 20_000)
+    settings = Settings(store_path=versioned, query_workers=1)
+    with LiveServer(settings) as server, httpx.Client(base_url=server.url, timeout=60) as http:
+        expected = http.get("/dump.nq").content
+        with http.stream("GET", "/dump.nq") as response:
+            chunks = response.iter_bytes(4096)
+            received = [next(chunks)]
+            publish(versioned, "after", 2)
+            wait_for(lambda: http.get("/health").json()["triples"] == 4)
+            assert sparql_count(http) == 4
+            received += list(chunks)  # the old build's dump, whole
+        assert b"".join(received) == expected
+        assert http.get("/health").json()["snapshots_draining"] == 0 or wait_for(
+            lambda: http.get("/health").json()["snapshots_draining"] == 0
+        )
+
+
+def test_a_store_without_triples_is_refused_at_start(tmp_path: Path) -> None:
+    link = tmp_path / "store"
+    empty = tmp_path / "store.versions" / "empty"
+    build_plain_store(empty, [], [])
+    link.symlink_to(empty.relative_to(tmp_path))
+    with pytest.raises(RuntimeError) as failed:
+        LiveServer(Settings(store_path=link)).start()
+    assert "holds no triples" in str(failed.value)
+
+
+def test_stale_working_folders_are_removed_and_live_ones_kept(tmp_path: Path) -> None:
+    stale = tmp_path / f"{WORKDIR_PREFIX}stale"
+    stale.mkdir()
+    (stale / LOCK_NAME).write_bytes(b"")
+    (stale / "store.nq").write_bytes(b"x" * 1000)
+    live = tmp_path / f"{WORKDIR_PREFIX}live"
+    live.mkdir()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys, time\n"
+            f"f = open({str(live / LOCK_NAME)!r}, 'wb')\n"
+            "fcntl.flock(f, fcntl.LOCK_EX)\nprint('locked', flush=True)\ntime.sleep(60)",
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
+        assert remove_stale_workdirs(tmp_path) == [stale]
+        assert live.is_dir() and not stale.exists()
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_a_server_killed_uncleanly_leaves_nothing_behind_the_next_start(
+    versioned: Path, tmp_path: Path
+) -> None:
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    settings = Settings(store_path=versioned, query_workers=1)
+    first = LiveServer(settings, extra_env={"TMPDIR": str(scratch)}).start()
+    left = list(scratch.glob(WORKDIR_PREFIX + "*"))
+    assert len(left) == 1
+    os.kill(first.pid, signal.SIGKILL)
+    first.process.wait()  # type: ignore[union-attr]
+    deadline = time.monotonic() + 10  # its workers die with it (PDEATHSIG)
+    while time.monotonic() < deadline and _lock_held(left[0]):
+        time.sleep(0.1)
+    with LiveServer(settings, extra_env={"TMPDIR": str(scratch)}):
+        now = list(scratch.glob(WORKDIR_PREFIX + "*"))
+        assert left[0] not in now and len(now) == 1
+
+
+def _lock_held(folder: Path) -> bool:
+    try:
+        with (folder / LOCK_NAME).open("ab") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    return False
+
+
+def test_concurrent_requests_during_switches_always_see_one_build(versioned: Path) -> None:
+    """Pages, queries and health polled while builds are published: each answer is whole
+    and belongs to a build that was published; no error at any moment."""
+    settings = Settings(store_path=versioned, query_workers=2, result_cache_entries=0)
+    errors: list[str] = []
+    stop = threading.Event()
+    with LiveServer(settings) as server:
+
+        def poll() -> None:
+            with httpx.Client(base_url=server.url, timeout=30) as http:
+                while not stop.is_set():
+                    for path in ("/health", "/sparql?query=ASK%7B%3Fs%3Fp%3Fo%7D", "/void"):
+                        response = http.get(path)
+                        if response.status_code != 200:
+                            errors.append(f"{path}: {response.status_code} {response.text[:200]}")
+
+        pollers = [threading.Thread(target=poll) for _ in range(3)]
+        for thread in pollers:
+            thread.start()
+        with httpx.Client(base_url=server.url, timeout=30) as http:
+            for number in range(3):
+                publish(versioned, f"round-{number}", 2 + number)
+                wait_for(lambda n=number: http.get("/health").json()["triples"] == 4 + 2 * n)
+        stop.set()
+        for thread in pollers:
+            thread.join()
+    assert errors == []
