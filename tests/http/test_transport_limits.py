@@ -17,6 +17,7 @@ from shezhire.config import Settings
 from shezhire.http.testing import LiveServer
 from shezhire.http.transport import (
     BODY_READ_TIMEOUT_S,
+    BODY_TOTAL_TIMEOUT_S,
     HEADER_READ_TIMEOUT_S,
     MAX_HEADER_BYTES,
     MAX_URL_BYTES,
@@ -295,4 +296,37 @@ def test_stalled_connections_are_closed(server: LiveServer) -> None:
         f"with 408 between {min(slow_closed):.2f} and {max(slow_closed):.2f} s after the first "
         f"opened; idle connection closed at {closed_after[0]:.2f} s, stalled body at "
         f"{closed_after[1]:.2f} s"
+    )
+
+
+def test_a_body_dripped_byte_by_byte_is_refused_at_its_total_deadline(
+    server: LiveServer,
+) -> None:
+    """A body that never stalls (a byte every half second) but never ends either: it may take
+    BODY_TOTAL_TIMEOUT_S in all, then 408 and close (found by the soak: the stall timer alone
+    let it hold a connection for as long as the client liked)."""
+    with _connect(server) as sock:
+        sock.sendall(
+            b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+            b"Content-Length: 100000\r\n\r\n"
+        )
+        started = time.monotonic()
+        sock.settimeout(0.5)
+        answer = b""
+        while time.monotonic() - started < BODY_TOTAL_TIMEOUT_S + BODY_READ_TIMEOUT_S + SLACK_S:
+            try:
+                sock.send(b"#")
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                continue
+            except (ConnectionResetError, BrokenPipeError):
+                break
+            if not chunk:
+                break
+            answer += chunk
+        took = time.monotonic() - started
+    assert _status(answer) == 408, answer[:200]
+    assert b"did not arrive within" in answer
+    assert (
+        BODY_TOTAL_TIMEOUT_S - 0.5 <= took <= BODY_TOTAL_TIMEOUT_S + BODY_READ_TIMEOUT_S + SLACK_S
     )
