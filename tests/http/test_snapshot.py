@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 import pytest
+from test_timeout import children
 
 from shezhire.config import BASE_IRI, GRAPH_BASE, Settings
 from shezhire.http.snapshot import LOCK_NAME, WORKDIR_PREFIX, remove_stale_workdirs
@@ -97,6 +98,10 @@ def test_a_new_build_reaches_every_route_together(versioned: Path) -> None:
         assert "10" in void
         dump = http.get("/dump.nq").text
         assert "second person 4" in dump and "first person" not in dump
+        # The old build is closed: its workers are gone, its working folder too.
+        wait_for(lambda: len(children(server.pid)) == 2)
+        assert http.get("/health").json()["snapshots_draining"] == 0
+        assert "Traceback" not in server.log()
         print(f"switched in {took:.2f} s")
 
 
@@ -134,6 +139,8 @@ def test_a_request_in_flight_finishes_on_its_snapshot(versioned: Path) -> None:
             publish(versioned, "after", 2)
             wait_for(lambda: http.get("/health").json()["triples"] == 4)
             assert sparql_count(http) == 4
+            # The old build waits for this request before it closes.
+            assert http.get("/health").json()["snapshots_draining"] == 1
             received += list(chunks)  # the old build's dump, whole
         assert b"".join(received) == expected
         assert http.get("/health").json()["snapshots_draining"] == 0 or wait_for(

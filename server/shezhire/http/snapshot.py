@@ -61,7 +61,7 @@ SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g
 """
 
 
-@dataclass
+@dataclass(eq=False)  # compared and hashed by identity: the publisher keeps sets of them
 class Snapshot:
     """One build of the store, as every route serves it."""
 
