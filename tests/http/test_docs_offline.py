@@ -17,18 +17,10 @@ import httpx
 import pytest
 
 from shezhire.http.routers.docs import ASSET_CACHE_CONTROL, ASSETS
-from shezhire.http.testing import LiveServer
+from shezhire.http.testing import CHROMIUM_FLAGS, LiveServer
 
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
+OFFLINE_CHROMIUM_FLAGS = [
+    *CHROMIUM_FLAGS,
     # Any other host is unreachable, as it would be offline.
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
@@ -40,7 +32,7 @@ def chromium(tmp_path: Path) -> Iterator[list[str]]:
     if path is None:
         pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
     profile = tempfile.mkdtemp(prefix="shezhire-chromium-")
-    yield [path, *CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
+    yield [path, *OFFLINE_CHROMIUM_FLAGS, f"--user-data-dir={profile}"]
     shutil.rmtree(profile, ignore_errors=True)
 
 

@@ -21,23 +21,14 @@ from typing import Any
 
 from websockets.sync.client import ClientConnection, connect
 
+from shezhire.http.testing import CHROMIUM_FLAGS
+
 START_TIMEOUT_S = 30.0
 CSP_RECORDER = """
 window.__cspViolations = [];
 document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(
   {directive: e.violatedDirective, sample: e.sample, source: e.sourceFile, blocked: e.blockedURI}));
 """
-CHROMIUM_FLAGS = [  # as tests/pages/conftest.py runs it
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-]
 
 
 class CdpError(RuntimeError):

@@ -12,19 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from shezhire.http.testing import LiveServer
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-]
+from shezhire.http.testing import CHROMIUM_FLAGS, LiveServer
 
 
 @pytest.fixture(scope="session")

@@ -23,6 +23,19 @@ import pyoxigraph as ox
 from shezhire.config import GRAPH_BASE, ONTOLOGY_GRAPH, Settings
 
 SERVER_START_TIMEOUT_S = 60.0
+# How the page tests run headless Chromium (Debian's ``chromium``): nothing in the background
+# may reach out, and screenshots have no scroll bars.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
 
 
 def free_port() -> int:
