@@ -14,7 +14,7 @@ from shezhire.errors import ShezhireError
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, object] = {}
-    for name in ("root", "store_path", "host", "port"):
+    for name in ("root", "store_path", "texts_dir", "host", "port"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -95,8 +95,18 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("validate", help="parse strictly and validate with SHACL; publish nothing")
-    sub.add_parser("build", help="validate, materialize and publish the store")
+    validate = sub.add_parser(
+        "validate", help="parse strictly and validate with SHACL; publish nothing"
+    )
+    build = sub.add_parser("build", help="validate, materialize and publish the store")
+    for command in (validate, build):
+        command.add_argument(
+            "--texts",
+            dest="texts_dir",
+            type=Path,
+            help="check every oa:exact quote against the source text its publication registers "
+            "(shz:sourceFile) in this folder; default: $SHEZHIRE_TEXTS_DIR, else no check",
+        )
 
     serve = sub.add_parser("serve", help="build if stale, then serve SPARQL over HTTP")
     serve.add_argument("--host")

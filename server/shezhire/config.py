@@ -117,6 +117,11 @@ class Settings(BaseSettings):
     report_path: Path | None = Field(
         default=None, description="SHACL report on failure; default: beside the store"
     )
+    texts_dir: Path | None = Field(
+        default=None,
+        description="Folder of the source texts (the shz:sourceFile of each publication); when "
+        "set, validate and build check every oa:exact quote against its text. Default: no check",
+    )
 
     host: str = "127.0.0.1"
     port: int = 8000

@@ -43,3 +43,19 @@ class TreeError(ShezhireError):
 
 class StoreError(ShezhireError):
     """The built store is missing, empty or cannot be published."""
+
+
+@dataclass
+class QuoteProblem(ShezhireError):
+    """Quotes not found verbatim in their registered texts; one line per failure."""
+
+    failures: list[str]
+    checked: int
+    texts_dir: Path
+
+    def __str__(self) -> str:
+        head = (
+            f"{len(self.failures)} quote problem(s) among {self.checked} quotes checked "
+            f"against the texts in {self.texts_dir}"
+        )
+        return "\n".join([head, *self.failures])

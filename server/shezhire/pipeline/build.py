@@ -28,7 +28,8 @@ import rdflib
 from shezhire import __version__
 from shezhire.config import Settings
 from shezhire.errors import StoreError, TreeError
-from shezhire.pipeline import gate, load, materialize, stats
+from shezhire.pipeline import gate, load, materialize, quotes, stats
+from shezhire.pipeline.quotes import QuoteCount
 from shezhire.pipeline.sources import InputFile, InputKind, discover, inputs_digest
 from shezhire.pipeline.store import require_triples
 
@@ -42,9 +43,12 @@ class BuildSummary:
     published: Path | None = None
     materialized: dict[str, int] = field(default_factory=dict)
     entities: dict[str, int] = field(default_factory=dict)
+    quotes: QuoteCount | None = None
 
     def describe(self) -> str:
         lines = [f"{self.files} files, {self.quads} quads parsed; SHACL: conforms"]
+        if self.quotes is not None:
+            lines.append(self.quotes.describe())
         if self.materialized:
             lines.append(f"materialized {sum(self.materialized.values())} quads:")
             lines += [f"  {name}: {n}" for name, n in self.materialized.items()]
@@ -81,6 +85,7 @@ class _Staged:
     items: list[InputFile]
     quads: int
     date_bounds: list[ox.Quad]
+    quotes: QuoteCount | None
 
 
 def _stage(settings: Settings) -> _Staged:
@@ -97,22 +102,47 @@ def _stage(settings: Settings) -> _Staged:
     gate.validate(
         gate.as_dataset(staging, exclude=shape_graphs), shapes, graph_files, settings.report
     )
+    quoted = None
+    if settings.texts_dir is not None:
+        # After the gate: it has made sure every quote names one publication.
+        data_files = {
+            item.graph_iri: graph_files[item.graph_iri]
+            for item in items
+            if item.kind is InputKind.DATA
+        }
+        quoted = quotes.check(staging, data_files, settings.texts_dir)
     return _Staged(
-        staging, items, sum(counts.values()), materialize.date_bounds(staging, graph_files)
+        staging,
+        items,
+        sum(counts.values()),
+        materialize.date_bounds(staging, graph_files),
+        quoted,
     )
 
 
 def validate_inputs(settings: Settings) -> BuildSummary:
     """`shezhire validate`: strict parse and SHACL; publishes nothing."""
     staged = _stage(settings)
-    return BuildSummary(files=len(staged.items), quads=staged.quads)
+    return BuildSummary(files=len(staged.items), quads=staged.quads, quotes=staged.quotes)
 
 
-def _build_digest(items: list[InputFile]) -> str:
-    """Inputs and the code that turns them into a store: a change to either means rebuild."""
+def _build_digest(settings: Settings, items: list[InputFile]) -> str:
+    """Inputs and the code that turns them into a store: a change to either means rebuild.
+
+    With a texts folder, the texts and the quote check count too: a store whose quotes were
+    checked against other texts is rebuilt (and so checked again).
+    """
     code = hashlib.sha256(__version__.encode())
     for module in (materialize, load):
         code.update(Path(str(module.__file__)).read_bytes())
+    texts = settings.texts_dir
+    if texts is not None:
+        code.update(Path(str(quotes.__file__)).read_bytes())
+        code.update(str(texts.resolve()).encode())
+        if texts.is_dir():
+            for text in sorted(p for p in texts.iterdir() if p.is_file()):
+                code.update(text.name.encode())
+                code.update(text.read_bytes())
     return inputs_digest(items) + code.hexdigest()[:16]
 
 
@@ -234,7 +264,11 @@ def _build_locked(settings: Settings) -> BuildSummary:
     staged = _stage(settings)
     added = materialize.materialize(staged.store, staged.date_bounds)
     target = _publish(staged.store, settings.store)
-    info = {"digest": _build_digest(staged.items), "target": str(target), "built": time.time()}
+    info = {
+        "digest": _build_digest(settings, staged.items),
+        "target": str(target),
+        "built": time.time(),
+    }
     _write_info(settings.store, info)
     return BuildSummary(
         files=len(staged.items),
@@ -242,6 +276,7 @@ def _build_locked(settings: Settings) -> BuildSummary:
         published=settings.store,
         materialized=added,
         entities=stats.counts(staged.store),
+        quotes=staged.quotes,
     )
 
 
@@ -260,7 +295,7 @@ def is_stale(settings: Settings) -> bool:
         info = json.loads(info_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return True
-    return bool(info.get("digest") != _build_digest(discover(settings)))
+    return bool(info.get("digest") != _build_digest(settings, discover(settings)))
 
 
 def ensure_built(settings: Settings) -> BuildSummary | None:
