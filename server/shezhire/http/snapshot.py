@@ -25,7 +25,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -50,6 +50,7 @@ log = logging.getLogger("shezhire.http.snapshot")
 WORKDIR_PREFIX = "shezhire-serve-"
 LOCK_NAME = "lock"
 WORKER_INPUT = "store.nq"
+DUMP_FORMATS = ("nq", "trig", "ttl")
 # How often the published store link is compared with the snapshot being served.
 WATCH_INTERVAL_S = 1.0
 # A replaced snapshot is closed when its last request ends, or after this long regardless
@@ -85,23 +86,25 @@ class Snapshot:
     def dump_file(self, ext: str) -> Path:
         """The whole store as a file (``nq``, ``trig`` or ``ttl``), written once per snapshot.
 
-        Written by one thread from start to end: a pyoxigraph iterator must never move
-        between threads, and a file lets any number of clients read at their own pace.
+        Written by one thread from start to end (a pyoxigraph iterator must never move between
+        threads), ahead of any request (:meth:`SnapshotPublisher` starts it when the snapshot
+        goes live); a request that comes first waits for it. A file lets any number of
+        clients read at their own pace.
         """
         if ext == "nq":
             return self.info.dump_path
         path = self.workdir / f"dump.{ext}"
         with self._dumps_lock:
             if not path.exists():
-                writer: Callable[[Dataset], Iterator[bytes]] = (
-                    rdf.stream_trig if ext == "trig" else rdf.stream_turtle
-                )
                 partial = path.with_suffix(".partial")
-                with partial.open("wb") as out:
-                    for chunk in writer(self.dataset):
-                        out.write(chunk)
+                writer = rdf.write_trig if ext == "trig" else rdf.write_turtle
+                writer(self.dataset, partial)
                 partial.replace(path)
         return path
+
+    def write_dumps(self) -> None:
+        for ext in DUMP_FORMATS:
+            self.dump_file(ext)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -246,6 +249,7 @@ class SnapshotPublisher:
         self._current = await open_snapshot(
             self.settings, self._published_target(), self.workdir_parent
         )
+        self._spawn(self._write_dumps(self._current))
         self._spawn(self._watch())
 
     async def close(self) -> None:
@@ -290,6 +294,7 @@ class SnapshotPublisher:
             log.error("kept build %s; could not load %s: %s", current.build_id, target, error)
             return False
         self._current = fresh
+        self._spawn(self._write_dumps(fresh))
         self.reloads += 1
         self.last_error = None
         log.info("now serving build %s (%d triples)", fresh.build_id, fresh.triples)
@@ -307,6 +312,14 @@ class SnapshotPublisher:
                 await self.reload_if_changed()
             except Exception:  # the watcher must outlive any one failed reload
                 log.exception("reloading the store failed")
+
+    @staticmethod
+    async def _write_dumps(snapshot: Snapshot) -> None:
+        """The dump files, written once the snapshot serves: no request waits for them later."""
+        try:
+            await asyncio.to_thread(snapshot.write_dumps)
+        except OSError as error:  # retired (its folder removed) while writing, or a full disk
+            log.warning("dump files of build %s not written: %s", snapshot.build_id, error)
 
     async def _retire(self, snapshot: Snapshot) -> None:
         try:
