@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from shezhire.config import Settings
@@ -46,3 +47,15 @@ def site(built_settings: Settings) -> Iterator[LiveServer]:
     """The whole service (SPARQL, linked data, network) on the built store, on 127.0.0.1."""
     with LiveServer(built_settings) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def base_url(site: LiveServer) -> str:
+    """The server the ``client`` fixture talks to (a folder's conftest may name another)."""
+    return site.url
+
+
+@pytest.fixture
+def client(base_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=base_url, timeout=60) as http:
+        yield http

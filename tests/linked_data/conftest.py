@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pyoxigraph as ox
 import pytest
 from ld_support import tiny_store_quads
@@ -28,17 +27,6 @@ def ld_memory(ld_store: Path) -> ox.Store:
     memory = ox.Store()
     memory.extend(store.quads_for_pattern(None, None, None, None))
     return memory
-
-
-@pytest.fixture(scope="session")
-def base_url(site: LiveServer) -> str:
-    return site.url
-
-
-@pytest.fixture
-def client(base_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base_url, timeout=60) as http:
-        yield http
 
 
 @pytest.fixture(scope="session")

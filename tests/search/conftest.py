@@ -9,7 +9,6 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pyoxigraph as ox
 import pytest
 from search_support import (
@@ -33,17 +32,6 @@ def index(built_settings: Settings) -> NameIndex:
     """The name index of the built store, made as the server makes it."""
     store = load_in_memory(Path(os.path.realpath(built_settings.store)))
     return build_name_index(store)
-
-
-@pytest.fixture(scope="session")
-def base_url(site: LiveServer) -> str:
-    return site.url
-
-
-@pytest.fixture
-def client(base_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=base_url, timeout=60) as http:
-        yield http
 
 
 @pytest.fixture(scope="session")

@@ -149,8 +149,8 @@ class SparqlService:
         self.settings = settings
         self.engine = engine
         self.sd = sd
-        self.allowlist = frozenset(settings.service_allowlist)
-        self.job_allowlist = tuple(sorted(self.allowlist))  # the workers check SERVICE with it
+        # The endpoints SERVICE may call; the workers check each query against it.
+        self.allowlist = tuple(sorted(set(settings.service_allowlist)))
         self.cache = ResultCache(
             settings.result_cache_entries,
             settings.result_cache_max_bytes,
@@ -262,10 +262,10 @@ class SparqlService:
             named_graphs if dataset else None,
             self.settings.max_result_rows,
             base_iri,
-            self.job_allowlist,
+            self.allowlist,
         )
         outcome = await self.engine.run(job, timeout_s, client)
         # A remote endpoint's data may change under us; the store's never does.
-        if not (self.job_allowlist and "service" in query.lower()):
+        if not (self.allowlist and "service" in query.lower()):
             self.cache.put(key, outcome)
         return outcome
