@@ -821,7 +821,11 @@ HOME_COUNTS: list[tuple[str, str, str | None]] = [
     ("legal acts", "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a shz:LegalAct }", "acts"),
     ("archival items", "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a shz:ArchivalItem }", "items"),
     ("observations", "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a qb:Observation }", None),
-    ("quotes", "SELECT (COUNT(?q) AS ?n) { ?c oa:exact ?q }", None),
+    (
+        "quotes",
+        "SELECT (COUNT(?q) AS ?n) { ?c oa:exact ?q FILTER NOT EXISTS { ?x oa:hasSelector ?c } }",
+        None,
+    ),
 ]
 
 
