@@ -71,7 +71,9 @@ MAX_SLUG = 48
 
 def slug(text: str, max_length: int = MAX_SLUG) -> str:
     """Lowercase ASCII words joined by ``-`` (Cyrillic transliterated), whole words only."""
-    latin = iuliia.WIKIPEDIA.translate(text)
+    # Punctuation, symbols and spaces of any script separate words ("315–316": two words).
+    spaced = "".join(" " if unicodedata.category(c)[0] in "PSZC" else c for c in text)
+    latin = iuliia.WIKIPEDIA.translate(spaced)
     ascii_text = unicodedata.normalize("NFKD", latin).encode("ascii", "ignore").decode().lower()
     out = ""
     for word in re.findall(r"[a-z0-9]+", ascii_text):
