@@ -93,7 +93,7 @@ def test_citation_description_holds_its_quote_source_and_fact(client: httpx.Clie
     assert (cit, rdflib.URIRef(SHZ + "footnote"), rdflib.Literal(30)) in graph
 
 
-# -- the HTML pages ----------------------------------------------------------------------------------
+# -- the HTML pages -------------------------------------------------------------------------------
 
 
 def test_citation_page(client: httpx.Client) -> None:
@@ -144,7 +144,7 @@ def test_fact_page_links_each_citation_to_its_permalink(client: httpx.Client) ->
     assert FN30_PATH.replace("fn30", "fn31") in links
 
 
-# -- a hostile store with a relayed secondary citation -----------------------------------------------
+# -- a hostile store with a relayed secondary citation ---------------------------------------
 
 EVIL_QUOTE = "</blockquote><script>alert('quote')</script>"
 EVIL_FACT = BASE_IRI + "id/tie/test-evil-tie"
@@ -164,12 +164,18 @@ def _evil_quads() -> list[ox.Quad]:
     rdf_type = n("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
     return [
         ox.Quad(n(EVIL_FACT), rdf_type, n(SHZ + "SocialTie"), g),
-        ox.Quad(n(EVIL_FACT), label, ox.Literal("<img src=x onerror=alert(1)> tie", language="en"), g),
+        ox.Quad(
+            n(EVIL_FACT), label, ox.Literal("<img src=x onerror=alert(1)> tie", language="en"), g
+        ),
         ox.Quad(n(EVIL_FACT), n(SHZ + "citation"), n(EVIL_CIT), g),
         ox.Quad(n(EVIL_CIT), rdf_type, n(SHZ + "Citation"), g),
         ox.Quad(n(EVIL_CIT), n(SHZ + "publication"), n(WORK), g),
-        ox.Quad(n(EVIL_CIT), n(SHZ + "footnote"), ox.Literal("7", datatype=n(
-            "http://www.w3.org/2001/XMLSchema#integer")), g),
+        ox.Quad(
+            n(EVIL_CIT),
+            n(SHZ + "footnote"),
+            ox.Literal("7", datatype=n("http://www.w3.org/2001/XMLSchema#integer")),
+            g,
+        ),
         ox.Quad(n(EVIL_CIT), n(OA + "exact"), ox.Literal(EVIL_QUOTE), g),
         ox.Quad(n(EVIL_CIT), n(SHZ + "relays"), n(RELAY), g),
         ox.Quad(n(RELAY), rdf_type, n(SHZ + "SecondaryCitation"), g),

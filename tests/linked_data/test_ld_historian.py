@@ -272,7 +272,6 @@ def test_cite_this_page_and_each_claim(client: httpx.Client) -> None:
         assert link.get("href") == link.text.removeprefix("https://w3id.org/shezhire")
         assert figure.find("a", cls="permalink-link").get("href") == link.get("href")
     # a tie's evidence on the person page: the permalink is the tie citation's IRI
-    tie = "https://w3id.org/shezhire/id/tie/b2023-vasilii-father-of-petr"
     tie_citations = citation_base + "tie/b2023-vasilii-father-of-petr/"
     suggestions = [p.text for p in doc.find_all("p", cls="suggested")]
     father = [s for s in suggestions if tie_citations in s]
@@ -286,9 +285,10 @@ def test_cite_this_page_and_each_claim(client: httpx.Client) -> None:
     assert permalink
     # which is the citation's own page, naming the tie it supports
     evidence_doc = _page(client, permalink.group(1).removeprefix("https://w3id.org/shezhire"))
-    assert "his father, Vasilii Alekseevich Khomutnikov" in evidence_doc.find(
-        "blockquote", cls="quote"
-    ).text
+    assert (
+        "his father, Vasilii Alekseevich Khomutnikov"
+        in evidence_doc.find("blockquote", cls="quote").text
+    )
     supports = evidence_doc.find("dl", cls="supports").find("a")
     assert supports.get("href") == "/id/tie/b2023-vasilii-father-of-petr"
     # and the tie's page shows the same citation, anchored

@@ -45,7 +45,9 @@ def test_evidence_page_in_chromium(browse: Browser, pages_url: str, screenshots_
     assert ' style="' not in dom
     out = screenshots_dir / "evidence-citation.png"
     shot = browse(
-        pages_url + FN30, f"--screenshot={out}", "--window-size=1280,1000",
+        pages_url + FN30,
+        f"--screenshot={out}",
+        "--window-size=1280,1000",
         "--virtual-time-budget=3000",
     )
     assert out.is_file(), shot.stderr[-2000:]

@@ -72,18 +72,20 @@ def _blank_quads(store: ox.Store) -> list[ox.Quad]:
 
 def test_citation_quote_relay_and_participation_iris() -> None:
     store, counts = _named(
-        "tie:b2023-x " + _cite("shz:footnote 30", "his relatives", "; shz:archivalReference ref:a")
+        "tie:b2023-x "
+        + _cite("shz:footnote 30", "his relatives", "; shz:archivalReference ref:a")
         + " ; "
         + _cite(
             'shz:section "Selective favoritism: Список групп"',
             "a heading",
-            '; shz:relays [ a shz:SecondaryCitation ; shz:publication work:zemskov-2005 ; '
+            "; shz:relays [ a shz:SecondaryCitation ; shz:publication work:zemskov-2005 ; "
             'shz:page "319" ]',
         )
         + " .\n"
         "event:b2023-release shz:participation [ shz:agent person:petr ; shz:role role:subject ]"
         + " ; "
-        + _cite("shz:footnote 7", "released") + " .\n"
+        + _cite("shz:footnote 7", "released")
+        + " .\n"
         "person:aduchi shz:pseudonymDeclaredIn [ a shz:Citation ; "
         'shz:publication work:bolatkhan-2023 ; shz:page "315–316" ; oa:exact "fictional" ] .\n'
     )
@@ -117,11 +119,11 @@ def test_citation_quote_relay_and_participation_iris() -> None:
 
 
 def test_siblings_are_numbered_by_their_quote_not_their_order() -> None:
-    one = "tie:b2023-x " + _cite("shz:footnote 5", "alpha") + " ; " + _cite(
-        "shz:footnote 5", "beta"
+    one = (
+        "tie:b2023-x " + _cite("shz:footnote 5", "alpha") + " ; " + _cite("shz:footnote 5", "beta")
     )
-    swapped = "tie:b2023-x " + _cite("shz:footnote 5", "beta") + " ; " + _cite(
-        "shz:footnote 5", "alpha"
+    swapped = (
+        "tie:b2023-x " + _cite("shz:footnote 5", "beta") + " ; " + _cite("shz:footnote 5", "alpha")
     )
     first, _ = _named(one + " .\n")
     second, _ = _named(swapped + " .\n")
@@ -146,7 +148,7 @@ def test_curator_iris_are_kept_and_clashes_refused() -> None:
     kept = ID + "citation/tie/b2023-x/pinned"
     store, _ = _named(
         f"tie:b2023-x shz:citation <{kept}> .\n"
-        f'<{kept}> a shz:Citation ; shz:publication work:bolatkhan-2023 ; shz:footnote 2 ; '
+        f"<{kept}> a shz:Citation ; shz:publication work:bolatkhan-2023 ; shz:footnote 2 ; "
         'oa:exact "pinned quote" .\n'
     )
     assert _objects(store, ID + "tie/b2023-x", SHZ + "citation") == [kept]
@@ -162,7 +164,7 @@ def test_curator_iris_are_kept_and_clashes_refused() -> None:
 
 
 def test_orphan_blank_nodes_get_content_genids() -> None:
-    text = '[] a shz:Citation ; shz:footnote 1 .\n( 1 2 3 ) shz:x ( 1 2 4 ) .\n'
+    text = "[] a shz:Citation ; shz:footnote 1 .\n( 1 2 3 ) shz:x ( 1 2 4 ) .\n"
     stores = []
     for _ in range(2):
         store, _ = _named(text)

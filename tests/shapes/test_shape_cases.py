@@ -16,10 +16,10 @@ from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import pyoxigraph as ox
 import pyshacl
 import pytest
 import rdflib
-import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import SH

@@ -216,9 +216,7 @@ def _resource(
         response = html(dataset, alternates)
         response.headers.update(headers)
         return response
-    body = rdf.serialize(
-        cast("list[ox.Triple]", triples(dataset)), chosen, _context_url(request)
-    )
+    body = rdf.serialize(cast("list[ox.Triple]", triples(dataset)), chosen, _context_url(request))
     return Response(body, media_type=chosen.content_type, headers=headers)
 
 

@@ -647,7 +647,8 @@ class Views:
             phrase = "evidence for" if predicate == SHZ + "citation" else "pseudonym declared for"
             evidence.facts.append((phrase, self.link(fact)))
         if relayed_by:
-            for predicate, fact in self._holders(ox.NamedNode(relayed_by[0][1]), CITATION_PROPERTIES):
+            relaying = ox.NamedNode(relayed_by[0][1])
+            for _predicate, fact in self._holders(relaying, CITATION_PROPERTIES):
                 evidence.facts.append(("relayed as evidence for", self.link(fact)))
         cit = evidence.citation
         where = ", ".join([short_publication(cit), *short_locators(cit)])
@@ -680,7 +681,7 @@ class Views:
         return sorted(found.values(), key=lambda n: (n.lang or "~", n.text))
 
     def _blank_or_iri(
-        self, node: ox.NamedNode, predicate: str
+        self, node: ox.NamedNode | ox.BlankNode, predicate: str
     ) -> list[ox.BlankNode | ox.NamedNode]:
         found: list[ox.BlankNode | ox.NamedNode] = []
         for quad in self.ds.store.quads_for_pattern(node, ox.NamedNode(predicate), None):
@@ -845,7 +846,7 @@ def locators(cit: Citation) -> list[str]:
 
 
 def short_publication(cit: Citation) -> str:
-    """"Bolatkhan 2023" from "Bolatkhan 2023, Selective Favoritism ...": the label up to its
+    """ "Bolatkhan 2023" from "Bolatkhan 2023, Selective Favoritism ...": the label up to its
     first comma, the author-and-year part of the project's publication labels."""
     if cit.publication is None:
         return "unknown publication"

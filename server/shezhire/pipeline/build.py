@@ -49,9 +49,7 @@ class BuildSummary:
     def describe(self) -> str:
         lines = [f"{self.files} files, {self.quads} quads parsed; SHACL: conforms"]
         if self.named:
-            lines.append(
-                "evidence IRIs: " + ", ".join(f"{k} {v}" for k, v in self.named.items())
-            )
+            lines.append("evidence IRIs: " + ", ".join(f"{k} {v}" for k, v in self.named.items()))
         if self.quotes is not None:
             lines.append(self.quotes.describe())
         if self.materialized:

@@ -33,7 +33,7 @@ import unicodedata
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 
-import iuliia
+import iuliia  # type: ignore[import-untyped]
 import pyoxigraph as ox
 
 from shezhire.config import BASE_IRI
