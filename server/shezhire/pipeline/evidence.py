@@ -51,6 +51,7 @@ PSEUDONYM_DECLARED_IN = ox.NamedNode(SHZ + "pseudonymDeclaredIn")
 CITING = (CITATION, PSEUDONYM_DECLARED_IN)
 CITATION_CLASS = ox.NamedNode(SHZ + "Citation")
 PARTICIPATION = ox.NamedNode(SHZ + "participation")
+PARTICIPATION_CLASS = ox.NamedNode(SHZ + "Participation")
 AGENT = ox.NamedNode(SHZ + "agent")
 ROLE = ox.NamedNode(SHZ + "role")
 RELAYS = ox.NamedNode(SHZ + "relays")
@@ -280,6 +281,20 @@ class _Namer:
                 added.append(ox.Quad(citation, OA_HAS_SOURCE, quad.object, quad.graph_name))
         return added
 
+    def participation_types(self) -> list[ox.Quad]:
+        """``a shz:Participation`` for each participation named here that has no type (the
+        range of shz:participation): every IRI of the graph is described by a type."""
+        added = []
+        for blank, iri in self.mapping.items():
+            if not iri.value.startswith(ID_BASE) or "/participation/" not in iri.value:
+                continue
+            if any(True for _ in self.store.quads_for_pattern(blank, RDF_TYPE, None, None)):
+                continue
+            for quad in self.store.quads_for_pattern(blank, AGENT, None, None):
+                added.append(ox.Quad(iri, RDF_TYPE, PARTICIPATION_CLASS, quad.graph_name))
+                break
+        return sorted(added, key=str)
+
     def rewrite(self, extra: list[ox.Quad]) -> None:
         def term(node: object) -> object:
             return self.mapping.get(node, node) if isinstance(node, ox.BlankNode) else node
@@ -315,7 +330,7 @@ def name_evidence(store: ox.Store) -> dict[str, int]:
     counts["relayed citations"] = len(namer.assign(namer.owned([RELAYS]), namer.relay_name))
     if namer.problems:
         raise ValidationProblem(namer.problems, None)
-    extra = namer.quotes()
+    extra = namer.quotes() + namer.participation_types()
     counts["quotes"] = sum(1 for q in extra if q.predicate == OA_HAS_SELECTOR)
     namer.rewrite(extra)
     return counts
