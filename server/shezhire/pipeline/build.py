@@ -28,7 +28,7 @@ import rdflib
 from shezhire import __version__
 from shezhire.config import Settings
 from shezhire.errors import StoreError, TreeError
-from shezhire.pipeline import gate, load, materialize, quotes, stats
+from shezhire.pipeline import evidence, gate, load, materialize, quotes, stats
 from shezhire.pipeline.quotes import QuoteCount
 from shezhire.pipeline.sources import InputFile, InputKind, discover, inputs_digest
 from shezhire.pipeline.store import require_triples
@@ -44,9 +44,12 @@ class BuildSummary:
     materialized: dict[str, int] = field(default_factory=dict)
     entities: dict[str, int] = field(default_factory=dict)
     quotes: QuoteCount | None = None
+    named: dict[str, int] = field(default_factory=dict)
 
     def describe(self) -> str:
         lines = [f"{self.files} files, {self.quads} quads parsed; SHACL: conforms"]
+        if self.named:
+            lines.append("evidence IRIs: " + ", ".join(f"{k} {v}" for k, v in self.named.items()))
         if self.quotes is not None:
             lines.append(self.quotes.describe())
         if self.materialized:
@@ -55,10 +58,8 @@ class BuildSummary:
         if self.entities:
             lines.append("entities: " + ", ".join(f"{k} {v}" for k, v in self.entities.items()))
         if self.published is not None:
-            lines.append(
-                f"published {self.quads + sum(self.materialized.values())} quads "
-                f"to {self.published}"
-            )
+            total = self.entities.get("triples", self.quads + sum(self.materialized.values()))
+            lines.append(f"published {total} quads to {self.published}")
         return "\n".join(lines)
 
 
@@ -86,6 +87,7 @@ class _Staged:
     quads: int
     date_bounds: list[ox.Quad]
     quotes: QuoteCount | None
+    named: dict[str, int]
 
 
 def _stage(settings: Settings) -> _Staged:
@@ -99,6 +101,9 @@ def _stage(settings: Settings) -> _Staged:
     data_quads = sum(counts[item.graph_iri] for item in items if item.kind is InputKind.DATA)
     if data_quads == 0:
         raise TreeError(f"the data files in {settings.data_dir} hold no triples")
+    # Citations, quotes, relayed citations and participations get their stable IRIs before
+    # the gate, so that the gate (and its messages) see what will be published.
+    named = evidence.name_evidence(staging)
     gate.validate(
         gate.as_dataset(staging, exclude=shape_graphs), shapes, graph_files, settings.report
     )
@@ -111,19 +116,16 @@ def _stage(settings: Settings) -> _Staged:
             if item.kind is InputKind.DATA
         }
         quoted = quotes.check(staging, data_files, settings.texts_dir)
-    return _Staged(
-        staging,
-        items,
-        sum(counts.values()),
-        materialize.date_bounds(staging, graph_files),
-        quoted,
-    )
+    bounds = materialize.date_bounds(staging, graph_files)
+    return _Staged(staging, items, sum(counts.values()), bounds, quoted, named)
 
 
 def validate_inputs(settings: Settings) -> BuildSummary:
     """`shezhire validate`: strict parse and SHACL; publishes nothing."""
     staged = _stage(settings)
-    return BuildSummary(files=len(staged.items), quads=staged.quads, quotes=staged.quotes)
+    return BuildSummary(
+        files=len(staged.items), quads=staged.quads, quotes=staged.quotes, named=staged.named
+    )
 
 
 def _build_digest(settings: Settings, items: list[InputFile]) -> str:
@@ -133,7 +135,7 @@ def _build_digest(settings: Settings, items: list[InputFile]) -> str:
     checked against other texts is rebuilt (and so checked again).
     """
     code = hashlib.sha256(__version__.encode())
-    for module in (materialize, load):
+    for module in (materialize, load, evidence):
         code.update(Path(str(module.__file__)).read_bytes())
     texts = settings.texts_dir
     if texts is not None:
@@ -263,6 +265,9 @@ def _write_info(store_link: Path, info: dict[str, object]) -> None:
 def _build_locked(settings: Settings) -> BuildSummary:
     staged = _stage(settings)
     added = materialize.materialize(staged.store, staged.date_bounds)
+    # What blank nodes are left (the ontology's and the shapes' lists and restrictions) get
+    # genid IRIs after the rules ran, so the rules see them as the blank nodes they are.
+    staged.named["other blank nodes"] = evidence.skolemize(staged.store)
     target = _publish(staged.store, settings.store)
     info = {
         "digest": _build_digest(settings, staged.items),
@@ -277,6 +282,7 @@ def _build_locked(settings: Settings) -> BuildSummary:
         materialized=added,
         entities=stats.counts(staged.store),
         quotes=staged.quotes,
+        named=staged.named,
     )
 
 

@@ -55,7 +55,8 @@ def counts(store: ox.Store, graph: str | None = None) -> dict[str, int]:
         store,
         "SELECT (COUNT(*) AS ?n) WHERE { "
         + _scope(graph, "?c <http://www.w3.org/ns/oa#exact> ?q")
-        + " }",
+        # A citation's quote selector repeats its quote: counted once, on the citation.
+        + " FILTER NOT EXISTS { ?x <http://www.w3.org/ns/oa#hasSelector> ?c } }",
     )
     if graph:
         result["triples"] = sum(
