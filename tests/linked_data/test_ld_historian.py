@@ -109,6 +109,12 @@ def _surname_key(store: ox.Store, iri: str, label: str) -> str:
     return label.casefold()
 
 
+def _index_letter(key: str) -> str:
+    """The index letter of a sort key: its initial, or "#" when that is not a letter."""
+    initial = key[:1].upper()
+    return initial if initial.isalpha() else "#"
+
+
 @pytest.mark.parametrize("group", ["actors", "scholars", "unnamed"])
 def test_persons_sort_by_surname_under_index_letters(
     client: httpx.Client, ld_memory: ox.Store, group: str
@@ -116,7 +122,8 @@ def test_persons_sort_by_surname_under_index_letters(
     doc = _page(client, f"/browse/persons?group={group}")
     rows = doc.find("table", id="browse").find("tbody").find_all("tr")
     letter = ""
-    keys = []
+    keys: list[str] = []
+    labels: list[str] = []
     for tr in rows:
         if "letter" in tr.get("class").split():
             letter = tr.text
@@ -125,11 +132,16 @@ def test_persons_sort_by_surname_under_index_letters(
         link = tr.find("td", cls="name").find("a")
         iri = "https://w3id.org/shezhire" + link.get("href")
         key = _surname_key(ld_memory, iri, link.text)
-        assert key[:1].upper() == letter, (link.text, letter)
+        assert _index_letter(key) == letter, (link.text, letter)
         keys.append(key)
+        labels.append(link.text)
     assert keys == sorted(keys)
     letters = [a.text for a in doc.find("nav", cls="letters").find_all("a")]
-    assert letters == list(dict.fromkeys(k[:1].upper() for k in keys))
+    assert letters == list(dict.fromkeys(_index_letter(k) for k in keys))
+    if group == "unnamed":  # labels that start with a number come first, under "#"
+        assert letters[0] == "#"
+        poles = "30 Poles sent from Carmaux to the French Maquis in Jukeville, August 1944"
+        assert f"{poles} (unnamed)" in labels
 
 
 def test_surnames_put_the_khomutnikovs_together(client: httpx.Client) -> None:
