@@ -25,6 +25,10 @@ ENTITY_CLASSES: dict[str, tuple[str, ...]] = {
     "places": (SHZ + "Place",),
     "publications": (SHZ + "Publication",),
     "observations": (QB_OBSERVATION,),
+    "policies": (SHZ + "Policy",),
+    "assessments": (SHZ + "Assessment",),
+    "secondary citations": (SHZ + "SecondaryCitation",),
+    "open identities": (SHZ + "PersonReconstruction",),
 }
 
 
