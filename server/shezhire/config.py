@@ -72,7 +72,8 @@ DEFAULT_MAX_QUERY_LENGTH = 100_000
 DEFAULT_MAX_RESULT_ROWS = 100_000
 DEFAULT_QUERY_WORKERS = 2
 # The pool grows on demand up to this many workers, so short queries are answered while long
-# ones hold workers; each worker holds a copy of the store.
+# ones hold workers; each worker reads the published store folder (read-only, shared through
+# the page cache).
 DEFAULT_MAX_QUERY_WORKERS = 6
 # Queries one client (IP address) may have in the engine at once; more get 429.
 DEFAULT_MAX_CLIENT_QUERIES = 4
@@ -153,6 +154,11 @@ class Settings(BaseSettings):
         default=DEFAULT_WORKER_MEMORY_MB,
         ge=0,
         description="Address-space limit of each query worker (a query past it gets 503); 0 = none",
+    )
+    store_in_memory: bool = Field(
+        default=False,
+        description="Copy the store into the memory of the server and of every query worker "
+        "(faster aggregates, one copy per process) instead of reading the published folder",
     )
     sparql_fast_path: bool = Field(
         default=True, description="Answer /sparql in a thin ASGI front (same core, less overhead)"

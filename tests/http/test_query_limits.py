@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from worker_support import DirectWorker, tiny_dump
+from worker_support import DirectWorker, tiny_store
 
 from shezhire.http import wire
 from shezhire.http.protocol import MIN_QUERY_TIMEOUT_S
@@ -48,7 +48,7 @@ def health(base_url: str) -> dict[str, int]:
 
 @pytest.fixture
 def dump(tmp_path: Path) -> Path:
-    return tiny_dump(tmp_path / "store.nq")
+    return tiny_store(tmp_path / "store")
 
 
 @pytest.mark.parametrize("name", sorted(TOO_DEEP))

@@ -23,6 +23,7 @@ from test_timeout import children
 from shezhire.config import BASE_IRI, GRAPH_BASE, Settings
 from shezhire.http.snapshot import LOCK_NAME, WORKDIR_PREFIX, remove_stale_workdirs
 from shezhire.http.testing import LiveServer, build_plain_store
+from shezhire.pipeline.store import read_version_meta, version_dump, write_version_extras
 
 RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -239,3 +240,77 @@ def test_concurrent_requests_during_switches_always_see_one_build(versioned: Pat
         for thread in pollers:
             thread.join()
     assert errors == []
+
+
+def open_folders(pid: int, under: Path) -> set[Path]:
+    """The folders under ``under`` whose files process ``pid`` holds open."""
+    found: set[Path] = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = Path(os.readlink(fd))
+        except OSError:
+            continue
+        if target.is_relative_to(under):
+            found.add(target.parent)
+    return found
+
+
+def test_every_process_reads_the_published_folder_and_the_old_one_is_closed(
+    versioned: Path,
+) -> None:
+    """The server and each worker open the version folder itself (no copy of the store, no
+    N-Quads dump at start); after a switch the old version is no longer open anywhere."""
+    versions = versioned.with_name("store.versions")
+    settings = Settings(store_path=versioned, query_workers=2)
+    with LiveServer(settings) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        assert page_label(http) and sparql_count(http) == 6
+        workers = list(children(server.pid))
+        assert len(workers) == 2
+        for pid in [server.pid, *workers]:
+            assert open_folders(pid, versions) == {versions / "first"}, pid
+        publish(versioned, "second", 5)
+        wait_for(lambda: http.get("/health").json()["triples"] == 10)
+        assert page_label(http) and sparql_count(http) == 10
+        wait_for(lambda: http.get("/health").json()["snapshots_draining"] == 0)
+        wait_for(lambda: len(children(server.pid)) == 2)
+        workers = list(children(server.pid))
+        for pid in [server.pid, *workers]:
+            wait_for(lambda p=pid: open_folders(p, versions) == {versions / "second"})
+
+
+def test_counts_and_dumps_the_build_wrote_are_served_as_they_are(tmp_path: Path) -> None:
+    link = tmp_path / "store"
+    publish(link, "first", 3)
+    version = link.resolve()
+    store = ox.Store.read_only(str(version))
+    write_version_extras(store, version)
+    del store
+    meta = read_version_meta(version)
+    assert meta is not None and meta["triples"] == 6
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    settings = Settings(store_path=link, query_workers=1)
+    with (
+        LiveServer(settings, extra_env={"TMPDIR": str(scratch)}) as server,
+        httpx.Client(base_url=server.url, timeout=30) as http,
+    ):
+        assert http.get("/health").json()["triples"] == 6
+        for ext in ("nq", "trig", "ttl"):
+            response = http.get(f"/dump.{ext}")
+            assert response.status_code == 200
+            assert response.content == version_dump(version, ext).read_bytes()
+        (workdir,) = scratch.glob(WORKDIR_PREFIX + "*")
+        assert not list(workdir.glob("dump.*"))  # nothing written at start or on request
+        assert "first person 2" in http.get("/dump.ttl").text
+
+
+def test_the_store_copied_into_memory_is_served_alike(versioned: Path) -> None:
+    settings = Settings(store_path=versioned, query_workers=1, store_in_memory=True)
+    with LiveServer(settings) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        assert sparql_count(http) == 6
+        assert "first person 0" in page_label(http)
+        for worker in children(server.pid):  # one, or two once the pool keeps one spare
+            assert open_folders(worker, versioned.with_name("store.versions")) == set()
+        publish(versioned, "second", 4)
+        wait_for(lambda: http.get("/health").json()["triples"] == 8)
+        assert sparql_count(http) == 8

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from worker_support import DirectWorker, RemoteEndpoint, tiny_dump
+from worker_support import DirectWorker, RemoteEndpoint, tiny_store
 
 from shezhire.config import Settings
 from shezhire.http import wire
@@ -56,7 +56,7 @@ def probe(port: int, *extra: str) -> dict[str, object]:
 
 @pytest.fixture
 def dump(tmp_path: Path) -> Path:
-    return tiny_dump(tmp_path / "store.nq")
+    return tiny_store(tmp_path / "store")
 
 
 def service_query(url: str) -> str:

@@ -21,14 +21,17 @@ from shezhire.http import wire
 EX = "http://example.org/"
 
 
-def tiny_dump(path: Path) -> Path:
-    """An N-Quads dump with three quads in one named graph."""
+def tiny_store(path: Path) -> Path:
+    """An on-disk store (what a worker opens read-only) with three quads in one named graph."""
     graph = ox.NamedNode(EX + "graph")
     quads = [
         ox.Quad(ox.NamedNode(f"{EX}s{i}"), ox.NamedNode(EX + "p"), ox.Literal(f"o{i}"), graph)
         for i in range(3)
     ]
-    ox.serialize(quads, str(path), ox.RdfFormat.N_QUADS)
+    store = ox.Store(str(path))
+    store.bulk_extend(quads)
+    store.flush()
+    del store
     return path
 
 
@@ -47,9 +50,9 @@ class Answer:
 class DirectWorker:
     """``python -m shezhire.http.worker`` on a socket pair, as the engine starts it."""
 
-    def __init__(self, dump: Path, allowlist: list[str] | None = None, memory_mb: int = 0) -> None:
+    def __init__(self, store: Path, allowlist: list[str] | None = None, memory_mb: int = 0) -> None:
         parent, child = socket.socketpair()
-        command = [sys.executable, "-m", "shezhire.http.worker", str(child.fileno()), str(dump)]
+        command = [sys.executable, "-m", "shezhire.http.worker", str(child.fileno()), str(store)]
         command.append(str(memory_mb))
         if allowlist is not None:
             command.append(json.dumps(allowlist))

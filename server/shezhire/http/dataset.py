@@ -1,4 +1,4 @@
-"""What the service knows about the store it serves: named graphs, counts, the dump workers load."""
+"""What the service knows about the store it serves: named graphs and their counts."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from pathlib import Path
 
 @dataclass
 class DatasetInfo:
-    """The served dataset: where its N-Quads dump is and what it holds."""
+    """The served dataset: where it is and what it holds."""
 
-    store_path: Path
-    dump_path: Path
+    store_path: Path  # the version folder
     graphs: dict[str, int]  # named graph IRI -> triples
     default_graph_triples: int
+    dumps_built: bool = False  # the build wrote the dump files into the version folder
 
     @property
     def triples(self) -> int:

@@ -43,7 +43,7 @@ from shezhire.http import wire
 log = logging.getLogger("shezhire.http.engine")
 
 TEXT = "text/plain; charset=utf-8"
-# How long a new worker may take to load the store before the engine gives up on it.
+# How long a new worker may take to open the store before the engine gives up on it.
 WORKER_START_TIMEOUT_S = 120.0
 # Workers above the minimum that have been idle this long are stopped.
 IDLE_RETIRE_S = 30.0
@@ -198,15 +198,19 @@ class QueryEngine:
 
     def __init__(
         self,
-        dump_path: Path,
+        store_path: Path,
         min_workers: int,
         *,
         max_workers: int | None = None,
         memory_mb: int = 0,
         client_limit: int = 0,
         service_allowlist: tuple[str, ...] = (),
+        in_memory: bool = False,
     ) -> None:
-        self.dump_path = dump_path
+        # The published version folder, which each worker opens read-only (or copies into its
+        # memory when ``in_memory``).
+        self.store_path = store_path
+        self.in_memory = in_memory
         self.min_workers = min_workers
         self.max_workers = max(max_workers or min_workers, min_workers)
         self.memory_mb = memory_mb
@@ -280,9 +284,10 @@ class QueryEngine:
                     "-m",
                     "shezhire.http.worker",
                     str(child.fileno()),
-                    str(self.dump_path),
+                    str(self.store_path),
                     str(self.memory_mb),
                     json.dumps(list(self.service_allowlist)),
+                    "memory" if self.in_memory else "read-only",
                     pass_fds=(child.fileno(),),
                     stdin=asyncio.subprocess.DEVNULL,
                 )

@@ -1,17 +1,26 @@
 """One published store, served whole: every route answers from the same snapshot.
 
-A :class:`Snapshot` is one build of the store as the service holds it: the in-memory copy
-the pages and the network routes read, the query workers loaded from the same build, the
-service description, the result cache and the dump files. The :class:`SnapshotPublisher`
-owns the current snapshot and replaces it when the published store link points at a new
-build (it watches the link, and ``SIGHUP`` asks it to look at once): the new snapshot is
-loaded and its workers started *before* it becomes current, so no request sees a half-loaded
-build; each request holds the snapshot it started on (:meth:`SnapshotPublisher.use`) until
-its answer is sent, and a replaced snapshot is closed when its last request is done.
+A :class:`Snapshot` is one build of the store as the service holds it: the published version
+folder opened read-only (pages, network and search read it in this process; each query worker
+opens the same folder read-only in its own), the query workers, the service description, the
+result cache and the dump files. A published version is never written again, so every process
+may read it at once and the operating system's page cache holds its files once per machine,
+however many processes read them. The :class:`SnapshotPublisher` owns the current snapshot and
+replaces it when the published store link points at a new build (it watches the link, and
+``SIGHUP`` asks it to look at once): the new snapshot is opened and its workers started
+*before* it becomes current, so no request sees a half-loaded build; each request holds the
+snapshot it started on (:meth:`SnapshotPublisher.use`) until its answer is sent, and a replaced
+snapshot is closed when its last request is done.
 
-Each snapshot has a working folder ``$TMPDIR/shezhire-serve-*`` (the N-Quads the workers
-load, the dump files) with a lock file held while the snapshot lives, so a server that died
-without cleaning up leaves folders that the next server start recognises and removes.
+The counts (quads per named graph) and the dump files come from the version folder, where the
+build wrote them (:func:`shezhire.pipeline.store.write_version_extras`); for a store written
+otherwise (tests, older builds) they are computed here, the dumps in the background.
+``SHEZHIRE_STORE_IN_MEMORY=true`` copies the store into the memory of this process and of
+every worker instead (faster queries, one copy of the store per process).
+
+Each snapshot has a working folder ``$TMPDIR/shezhire-serve-*`` (dump files the version folder
+lacks) with a lock file held while the snapshot lives, so a server that died without cleaning
+up leaves folders that the next server start recognises and removes.
 """
 
 from __future__ import annotations
@@ -39,9 +48,14 @@ from shezhire.http.engine import QueryEngine
 from shezhire.http.errors import HttpProblem
 from shezhire.http.protocol import SparqlService
 from shezhire.http.service_description import ServiceDescription
-from shezhire.linked_data import rdf
 from shezhire.linked_data.graph import Dataset, build_identity
-from shezhire.pipeline.store import load_in_memory
+from shezhire.pipeline.store import (
+    DUMP_FORMATS,
+    load_in_memory,
+    read_version_meta,
+    version_dump,
+    write_dump,
+)
 from shezhire.search.facts import entity_facts
 from shezhire.search.index import name_index
 
@@ -49,8 +63,6 @@ log = logging.getLogger("shezhire.http.snapshot")
 
 WORKDIR_PREFIX = "shezhire-serve-"
 LOCK_NAME = "lock"
-WORKER_INPUT = "store.nq"
-DUMP_FORMATS = ("nq", "trig", "ttl")
 # How often the published store link is compared with the snapshot being served.
 WATCH_INTERVAL_S = 1.0
 # A replaced snapshot is closed when its last request ends, or after this long regardless
@@ -60,6 +72,7 @@ RETIRE_AFTER_S = 600.0
 _GRAPH_COUNTS = """
 SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g
 """
+_DEFAULT_GRAPH_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
 
 
 @dataclass(eq=False)  # compared and hashed by identity: the publisher keeps sets of them
@@ -69,8 +82,8 @@ class Snapshot:
     target: Path  # the versioned store folder the link pointed at
     build_id: str
     built: float
-    dataset: Dataset  # the in-memory copy (pages, network)
-    info: DatasetInfo  # counts and the workers' N-Quads input
+    dataset: Dataset  # the store as this process reads it (pages, network, search)
+    info: DatasetInfo  # counts
     workdir: Path
     engine: QueryEngine
     service: SparqlService
@@ -84,22 +97,22 @@ class Snapshot:
         return self.info.triples
 
     def dump_file(self, ext: str) -> Path:
-        """The whole store as a file (``nq``, ``trig`` or ``ttl``), written once per snapshot.
+        """The whole store as a file (``nq``, ``trig`` or ``ttl``).
 
-        Written by one thread from start to end (a pyoxigraph iterator must never move between
-        threads), ahead of any request (:meth:`SnapshotPublisher` starts it when the snapshot
-        goes live); a request that comes first waits for it. A file lets any number of
-        clients read at their own pace.
+        The build writes them into the version folder; for a store without them each is
+        written once per snapshot, into its working folder, by one thread from start to end (a
+        pyoxigraph iterator must never move between threads), ahead of any request
+        (:class:`SnapshotPublisher` starts it when the snapshot goes live); a request that comes
+        first waits for it. A file lets any number of clients read at their own pace.
         """
-        if ext == "nq":
-            return self.info.dump_path
+        if ext not in DUMP_FORMATS:
+            raise ValueError(f"no dump format {ext!r}")
+        if self.info.dumps_built:
+            return version_dump(self.target, ext)
         path = self.workdir / f"dump.{ext}"
         with self._dumps_lock:
             if not path.exists():
-                partial = path.with_suffix(".partial")
-                writer = rdf.write_trig if ext == "trig" else rdf.write_turtle
-                writer(self.dataset, partial)
-                partial.replace(path)
+                write_dump(self.dataset.store, path, ext)
         return path
 
     def write_dumps(self) -> None:
@@ -144,30 +157,54 @@ def remove_stale_workdirs(parent: Path | None = None) -> list[Path]:
     return removed
 
 
-def _load(settings: Settings, target: Path, workdir_parent: Path | None) -> tuple[Any, ...]:
-    """The blocking part of loading a snapshot (run in a thread)."""
-    built, build_id = build_identity(settings.store, target)
-    memory = load_in_memory(target)
+def _open_store(target: Path, in_memory: bool) -> ox.Store:
+    if in_memory:
+        return load_in_memory(target)
+    return ox.Store.read_only(str(target))
+
+
+def _count(store: ox.Store) -> tuple[dict[str, int], int]:
+    """Quads per named graph and in the default graph, asked of the store (no build record)."""
     graphs: dict[str, int] = {}
-    solutions = memory.query(_GRAPH_COUNTS)
+    solutions = store.query(_GRAPH_COUNTS)
     assert isinstance(solutions, ox.QuerySolutions)
     for row in solutions:
         graph, count = row["g"], row["n"]
         if isinstance(graph, ox.NamedNode) and isinstance(count, ox.Literal):
             graphs[graph.value] = int(count.value)
-    default = len(memory) - sum(graphs.values())
+    default = 0
+    solutions = store.query(_DEFAULT_GRAPH_COUNT)  # the default graph alone, not the union
+    assert isinstance(solutions, ox.QuerySolutions)
+    for row in solutions:
+        count = row["n"]
+        if isinstance(count, ox.Literal):
+            default = int(count.value)
+    return graphs, default
+
+
+def _load(settings: Settings, target: Path, workdir_parent: Path | None) -> tuple[Any, ...]:
+    """The blocking part of loading a snapshot (run in a thread)."""
+    built, build_id = build_identity(settings.store, target)
+    store = _open_store(target, settings.store_in_memory)
+    meta = read_version_meta(target)
+    if meta is not None:
+        graphs = {str(g): int(n) for g, n in meta["graphs"].items()}
+        default = int(meta.get("default_graph_triples", 0))
+    else:
+        graphs, default = _count(store)
     if not graphs and not default:
         raise StoreError(f"the store at {target} holds no triples: nothing to serve")
+    dumps_built = meta is not None and all(
+        version_dump(target, ext).is_file() for ext in DUMP_FORMATS
+    )
     workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX, dir=workdir_parent))
     try:
         lock_file = _hold_lock(workdir)
-        dump = workdir / WORKER_INPUT
-        memory.dump(str(dump), ox.RdfFormat.N_QUADS)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
-    info = DatasetInfo(target, dump, dict(sorted(graphs.items())), default)
-    dataset = Dataset(memory, target, built, build_id)
+    info = DatasetInfo(target, dict(sorted(graphs.items())), default, dumps_built)
+    dataset = Dataset(store, target, built, build_id)
     # Built now, not on the first request of the new build: the name index and the facts
     # that search and reconciliation read.
     name_index(dataset)
@@ -188,12 +225,13 @@ async def open_snapshot(
     except OSError as error:
         raise StoreError(f"cannot load the store at {target}: {error}") from error
     engine = QueryEngine(
-        info.dump_path,
+        target,
         settings.query_workers,
         max_workers=max(settings.max_query_workers, settings.query_workers),
         memory_mb=settings.worker_memory_mb,
         client_limit=settings.max_client_queries,
         service_allowlist=tuple(settings.service_allowlist),
+        in_memory=settings.store_in_memory,
     )
     try:
         await engine.start()
@@ -315,7 +353,10 @@ class SnapshotPublisher:
 
     @staticmethod
     async def _write_dumps(snapshot: Snapshot) -> None:
-        """The dump files, written once the snapshot serves: no request waits for them later."""
+        """The dump files the build did not write, written once the snapshot serves: no request
+        waits for them later."""
+        if snapshot.info.dumps_built:
+            return
         try:
             await asyncio.to_thread(snapshot.write_dumps)
         except OSError as error:  # retired (its folder removed) while writing, or a full disk

@@ -1,12 +1,15 @@
-"""A query worker process: holds an in-memory copy of the store and answers jobs over a socket.
+"""A query worker process: opens the published store read-only and answers jobs over a socket.
 
 Started by :class:`shezhire.http.engine.QueryEngine` as
-``python -m shezhire.http.worker FD DUMP MEMORY_MB [ALLOWLIST]`` where FD is its end of a socket
-pair, DUMP an N-Quads dump of the built store, MEMORY_MB its address-space limit (0: none; the
-query thread's stack reservation, :data:`QUERY_STACK_BYTES`, comes on top) and ALLOWLIST the
-SERVICE endpoints as a JSON list (absent: none). The parent kills it (SIGKILL) when a query runs
-past its time limit and starts a fresh one: pyoxigraph cannot interrupt a query, so the process
-is the unit of cancellation. Results are serialized here, so the parent only relays bytes.
+``python -m shezhire.http.worker FD STORE MEMORY_MB [ALLOWLIST [MODE]]`` where FD is its end of a
+socket pair, STORE the published version folder (never written again, so any number of processes
+read it at once and the page cache holds it once), MEMORY_MB its address-space limit (0: none;
+the query thread's stack reservation, :data:`QUERY_STACK_BYTES`, comes on top), ALLOWLIST the
+SERVICE endpoints as a JSON list (absent: none) and MODE ``read-only`` (the default) or
+``memory`` (copy the store into this process's memory first). The parent kills it (SIGKILL)
+when a query runs past its time limit and starts a fresh one: pyoxigraph cannot interrupt a
+query, so the process is the unit of cancellation. Results are serialized here, so the parent
+only relays bytes.
 
 Defences, in order:
 
@@ -241,9 +244,13 @@ def _die_with_parent() -> None:
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def load_store(dump: str) -> ox.Store:
+def load_store(path: str, mode: str = "read-only") -> ox.Store:
+    """The published store at ``path``: opened read-only, or copied into memory (``memory``)."""
+    disk = ox.Store.read_only(path)
+    if mode != "memory":
+        return disk
     store = ox.Store()
-    store.bulk_load(path=dump, format=ox.RdfFormat.N_QUADS)
+    store.bulk_extend(disk.quads_for_pattern(None, None, None, None))
     return store
 
 
@@ -338,14 +345,20 @@ def _answer_jobs(store: ox.Store, sock: socket.socket) -> None:
             return
 
 
-def serve(fd: int, dump: str, memory_mb: int = 0, allowlist: Sequence[str] = ()) -> None:
+def serve(
+    fd: int,
+    store_path: str,
+    memory_mb: int = 0,
+    allowlist: Sequence[str] = (),
+    mode: str = "read-only",
+) -> None:
     global network  # noqa: PLW0603 - once, at start, for the messages of failed SERVICE calls
     network = "open" if allowlist else isolate_network()  # first: it needs a single thread
     _die_with_parent()  # after: entering a user namespace would clear it
     _limit_memory(memory_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
     sock = socket.socket(fileno=fd)
-    store = load_store(dump)
+    store = load_store(store_path, mode)
     _send(sock, wire.READY, json.dumps({"network": network}).encode())
     on_stack(QUERY_STACK_BYTES, _answer_jobs, store, sock)
 
@@ -356,4 +369,5 @@ if __name__ == "__main__":
         sys.argv[2],
         int(sys.argv[3]) if len(sys.argv) > 3 else 0,
         json.loads(sys.argv[4]) if len(sys.argv) > 4 else (),
+        sys.argv[5] if len(sys.argv) > 5 else "read-only",
     )

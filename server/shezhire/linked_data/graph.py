@@ -1,7 +1,8 @@
 """What the pages read from one loaded build of the store (a :class:`Dataset`).
 
-The service loads each build once, as a snapshot (:mod:`shezhire.http.snapshot`), and every
-route reads that snapshot's in-memory store. :func:`describe` is the RDF description of a
+The service opens each build once, as a snapshot (:mod:`shezhire.http.snapshot`), and every
+route reads that snapshot's store (the published folder opened read-only, or an in-memory
+copy). :func:`describe` is the RDF description of a
 resource; labels, counts and the build's identity (for ETag and Last-Modified) live here too.
 """
 
@@ -106,7 +107,7 @@ def curie(iri: str) -> str:
 
 @dataclass
 class Dataset:
-    """One loaded build of the store: the in-memory copy plus what pages reuse."""
+    """One build of the store as this process reads it, plus what pages reuse."""
 
     store: ox.Store
     target: Path

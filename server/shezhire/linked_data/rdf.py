@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 import rdflib
 
 from shezhire.config import packaged_root
-from shezhire.linked_data.graph import PREFIXES, Dataset
+from shezhire.linked_data.graph import PREFIXES
 from shezhire.linked_data.negotiation import JSONLD, Format
 
 # The project's JSON-LD context: a file of the tree (ontology/context.jsonld), served at
@@ -78,19 +77,3 @@ def serialize(triples: list[ox.Triple], fmt: Format, context_url: str | None = N
         _used_prefixes(triples) if fmt.rdf in (ox.RdfFormat.TURTLE, ox.RdfFormat.RDF_XML) else None
     )
     return ox.serialize(triples, format=fmt.rdf, prefixes=prefixes) or b""
-
-
-def write_trig(dataset: Dataset, path: Path) -> None:
-    """Every named graph (and the default graph) as one TriG file."""
-    dataset.store.dump(str(path), ox.RdfFormat.TRIG, prefixes=PREFIXES)
-
-
-def write_turtle(dataset: Dataset, path: Path) -> None:
-    """The union of the graphs as one Turtle file: each distinct triple once, by subject."""
-    seen: dict[str, ox.Triple] = {}
-    for quad in dataset.store.quads_for_pattern(None, None, None, None):
-        if not isinstance(quad.object, ox.Triple):
-            triple = ox.Triple(quad.subject, quad.predicate, quad.object)
-            seen.setdefault(str(triple), triple)
-    triples = sorted(seen.values(), key=lambda t: str(t.subject))
-    ox.serialize(triples, str(path), ox.RdfFormat.TURTLE, prefixes=PREFIXES)

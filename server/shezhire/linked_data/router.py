@@ -6,7 +6,7 @@ Include it with ``app.include_router(router)``. What it needs from the app:
   app has none), for ``settings.queries_dir`` (the example queries).
 * The request's snapshot (``request.scope[SNAPSHOT_KEY]``, put there by
   :class:`shezhire.http.snapshot.SnapshotScope`): the build every route of the request reads,
-  its in-memory store and its dump files; without one the routes answer 503. Handlers are
+  its store and its dump files; without one the routes answer 503. Handlers are
   plain ``def`` and run in the threadpool.
 * The query page posts to ``{root_path}/sparql`` (the SPARQL endpoint, served by the app).
 

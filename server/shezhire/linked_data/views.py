@@ -1,4 +1,4 @@
-"""What the HTML pages show, read from the in-memory store into plain view models.
+"""What the HTML pages show, read from the snapshot's store into plain view models.
 
 Templates only lay these out; every string in them is data and is escaped by Jinja's autoescape.
 IRIs under ``https://w3id.org/shezhire/`` are linked to this site (``Site.href``) so that the

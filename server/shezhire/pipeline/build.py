@@ -31,7 +31,7 @@ from shezhire.errors import StoreError, TreeError
 from shezhire.pipeline import evidence, gate, load, materialize, quotes, stats
 from shezhire.pipeline.quotes import QuoteCount
 from shezhire.pipeline.sources import InputFile, InputKind, discover, inputs_digest
-from shezhire.pipeline.store import require_triples
+from shezhire.pipeline.store import require_triples, write_version_extras
 
 
 @dataclass
@@ -229,6 +229,8 @@ def _publish(staging: ox.Store, store_link: Path) -> Path:
     swapped = False
     try:
         _write_store(staging, target)
+        # What the server would otherwise compute at every start: counts and dump files.
+        write_version_extras(staging, target)
         temporary_link.unlink(missing_ok=True)
         temporary_link.symlink_to(target.relative_to(store_link.parent))
         os.replace(temporary_link, store_link)  # the one atomic step

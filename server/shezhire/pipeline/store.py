@@ -1,14 +1,25 @@
-"""Opening the published store and running queries against it from the command line."""
+"""Opening the published store and running queries against it from the command line.
+
+A published version folder is a RocksDB directory that is never written after it is published;
+the build also writes into it, before the link points at it, what serving needs and should not
+compute at every start: :data:`VERSION_META` (quads per named graph) and the dump files
+(:func:`version_dump`). RocksDB ignores files whose names are not its own, and nothing opens a
+published version for writing.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
 from shezhire.errors import StoreError
+from shezhire.linked_data.graph import PREFIXES
 
 RESULT_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -45,9 +56,15 @@ def require_triples(path: Path) -> int:
 
     An empty store is never a graph to serve: it means the build read no data (a wrong root,
     an install without its data), and answering every query with nothing would hide that.
+    The count comes from the version's :data:`VERSION_META` when the build wrote one (counting
+    a million quads one by one takes a second).
     """
-    with open_read_only(path) as store:
-        quads = len(store)
+    meta = read_version_meta(path.resolve()) if path.exists() else None
+    if meta is not None:
+        quads = int(meta["triples"])
+    else:
+        with open_read_only(path) as store:
+            quads = len(store)
     if quads == 0:
         raise StoreError(f"the store at {path} holds no triples: rebuild it with `shezhire build`")
     return quads
@@ -71,3 +88,81 @@ def query_to_bytes(store: ox.Store, query: str, fmt: str) -> bytes:
     else:
         out = results.serialize(format=GRAPH_FORMATS.get(fmt, ox.RdfFormat.TURTLE))
     return out or b""
+
+
+# -- what the build writes into a version folder for the server ------------------------------
+
+# Quads per named graph ("graphs": {iri: n}), in the default graph, and in all.
+VERSION_META = "shezhire-version.json"
+DUMP_FORMATS = ("nq", "trig", "ttl")
+
+
+def version_dump(target: Path, ext: str) -> Path:
+    """Where the build writes the dump in ``ext`` (``nq``, ``trig``, ``ttl``) of a version."""
+    return target / f"shezhire-dump.{ext}"
+
+
+def graph_counts(store: ox.Store) -> tuple[dict[str, int], int]:
+    """(named graph IRI -> quads, sorted by IRI; quads in the default graph), counted one by one."""
+    graphs: dict[str, int] = {}
+    default = 0
+    for quad in store.quads_for_pattern(None, None, None, None):
+        graph = quad.graph_name
+        if isinstance(graph, ox.NamedNode):
+            graphs[graph.value] = graphs.get(graph.value, 0) + 1
+        else:
+            default += 1
+    return dict(sorted(graphs.items())), default
+
+
+def read_version_meta(target: Path) -> dict[str, Any] | None:
+    """What the build recorded in ``target`` (see :data:`VERSION_META`); None without it."""
+    try:
+        meta = json.loads((target / VERSION_META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(meta, dict) or not isinstance(meta.get("graphs"), dict):
+        return None
+    return meta
+
+
+def write_dump(store: ox.Store, path: Path, ext: str) -> None:
+    """The whole store as one file: N-Quads or TriG (every named graph), or Turtle (the union
+    of the graphs, each distinct triple once, by subject). Written beside ``path`` and renamed,
+    so a reader never sees half a file."""
+    partial = path.with_name(path.name + f".{os.getpid()}.partial")
+    try:
+        if ext == "nq":
+            store.dump(str(partial), ox.RdfFormat.N_QUADS)
+        elif ext == "trig":
+            store.dump(str(partial), ox.RdfFormat.TRIG, prefixes=PREFIXES)
+        elif ext == "ttl":
+            seen: dict[str, ox.Triple] = {}
+            for quad in store.quads_for_pattern(None, None, None, None):
+                if not isinstance(quad.object, ox.Triple):
+                    triple = ox.Triple(quad.subject, quad.predicate, quad.object)
+                    seen.setdefault(str(triple), triple)
+            triples = sorted(seen.values(), key=lambda t: str(t.subject))
+            del seen
+            ox.serialize(triples, str(partial), ox.RdfFormat.TURTLE, prefixes=PREFIXES)
+        else:
+            raise ValueError(f"no dump format {ext!r}")
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def write_version_extras(store: ox.Store, target: Path) -> None:
+    """Write into the version folder ``target`` (not yet published) the dumps and the counts
+    of ``store``, the same quads as the RocksDB store in it. The counts file comes last: its
+    presence says the dumps are complete."""
+    for ext in DUMP_FORMATS:
+        write_dump(store, version_dump(target, ext), ext)
+    graphs, default = graph_counts(store)
+    meta = {
+        "graphs": graphs,
+        "default_graph_triples": default,
+        "triples": sum(graphs.values()) + default,
+        "dumps": {ext: version_dump(target, ext).name for ext in DUMP_FORMATS},
+    }
+    (target / VERSION_META).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
