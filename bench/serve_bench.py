@@ -1,10 +1,11 @@
 """Benchmark: start-up time, memory and query latency of ``shezhire serve`` on one built store.
 
-    .venv/bin/python bench/serve_bench.py --store /tmp/serve-x30-store \\
-        [--modes read-only memory old] [--old-ref 0cb728a] [--repeat 5]
+    .venv/bin/python bench/serve_bench.py --store /tmp/serve-x30-store [--root /tmp/serve-x30] \\
+        [--modes default read-only memory old] [--old-ref 0cb728a] [--repeat 5] [--direct]
 
-For each mode a server (``python -m shezhire.http.server``, 2 query workers) is started on the
-store, and the bench prints:
+For each mode a server (2 query workers) is started on the store: ``shezhire serve`` with
+``--root`` (which first checks that the store was built from that tree, as a user's start
+does), else ``python -m shezhire.http.server``; the bench prints:
 
 * ``start``: seconds from the process start until ``/health`` answers 200;
 * memory of the server and its query workers, as the sum of PSS (``/proc/PID/smaps_rollup``:
@@ -14,10 +15,11 @@ store, and the bench prints:
   differs by a comment, so the result cache never answers): a point lookup, a two-hop
   neighbourhood, a 1000-row SELECT, two aggregates.
 
-Modes: ``read-only`` (this checkout: every process opens the published folder read-only),
-``memory`` (this checkout with ``SHEZHIRE_STORE_IN_MEMORY=true``: one in-memory copy per
-process) and ``old`` (the code of ``--old-ref``, extracted with ``git archive`` and put first on
-``PYTHONPATH``: an N-Quads dump at every start, in-memory copies). ``--direct`` also times the
+Modes of this checkout: ``default`` (the server process holds an in-memory copy, the workers
+open the published folder read-only), ``read-only`` (every process opens the folder read-only),
+``memory`` (one in-memory copy per process); and ``old`` (the code of ``--old-ref``, extracted
+with ``git archive`` and put first on ``PYTHONPATH``: an N-Quads dump at every start, in-memory
+copies). ``--direct`` also times the
 same query classes in this process against the store opened read-only and an in-memory copy,
 without HTTP. The load averages before and after are printed: the machine may be shared.
 """
@@ -40,6 +42,7 @@ from shezhire.config import Settings
 from shezhire.http.testing import free_port, settings_env
 
 REPO = Path(__file__).resolve().parents[1]
+CLI = "import sys; from shezhire.cli import main; sys.exit(main())"
 PERSON = "https://w3id.org/shezhire/id/person/petr-vasilievich-khomutnikov"
 OTHER = "https://w3id.org/shezhire/id/person/aduchi"
 PREFIXES = """PREFIX schema: <https://schema.org/>
@@ -112,7 +115,7 @@ def use_everything(http: httpx.Client) -> dict[str, float]:
             f"/id/person/{PERSON.rsplit('/', 1)[1]}",
             f"/id/person/{OTHER.rsplit('/', 1)[1]}",
             "/browse",
-            "/browse/person",
+            "/browse/persons",
             "/data",
             "/ontology",
         ],
@@ -126,7 +129,8 @@ def use_everything(http: httpx.Client) -> dict[str, float]:
     for group, paths in groups.items():
         started = time.monotonic()
         for path in paths:
-            with http.stream("GET", path, headers={"Accept": "text/html"}) as response:
+            accept = "application/json" if group == "network" else "text/html"
+            with http.stream("GET", path, headers={"Accept": accept}) as response:
                 for _ in response.iter_bytes(1 << 16):
                     pass
                 if response.status_code >= 400:
@@ -153,10 +157,13 @@ def time_queries(http: httpx.Client, repeat: int) -> dict[str, float]:
     return result
 
 
-def run_mode(mode: str, store: Path, repeat: int, old: Path | None) -> dict[str, object]:
+def run_mode(
+    mode: str, store: Path, repeat: int, old: Path | None, root: Path | None
+) -> dict[str, object]:
     settings = Settings(store_path=store, port=free_port(), query_workers=2)
     env = {**os.environ, **settings_env(settings)}
-    env["SHEZHIRE_STORE_IN_MEMORY"] = "true" if mode == "memory" else "false"
+    env["SHEZHIRE_SERVER_STORE"] = "read-only" if mode == "read-only" else "memory"
+    env["SHEZHIRE_WORKER_STORE"] = "memory" if mode == "memory" else "read-only"
     if mode == "old":
         assert old is not None
         env["PYTHONPATH"] = str(old)
@@ -164,8 +171,13 @@ def run_mode(mode: str, store: Path, repeat: int, old: Path | None) -> dict[str,
     log = Path(tempfile.gettempdir()) / f"serve-bench-{mode}.log"
     started = time.monotonic()
     with log.open("wb") as out:
+        command = [sys.executable, "-m", "shezhire.http.server"]
+        if root is not None:  # what a user runs: `shezhire serve` checks the build first
+            command = [sys.executable, "-c", CLI]
+            command += ["--root", str(root), "--store", str(store), "serve"]
+            command += ["--port", str(settings.port)]
         process = subprocess.Popen(
-            [sys.executable, "-m", "shezhire.http.server"],
+            command,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -233,7 +245,10 @@ def direct(store: Path, repeat: int) -> dict[str, tuple[float, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--store", type=Path, required=True)
-    parser.add_argument("--modes", nargs="+", default=["read-only", "memory", "old"])
+    parser.add_argument(
+        "--root", type=Path, help="the store's tree: start with `shezhire serve` (build check)"
+    )
+    parser.add_argument("--modes", nargs="+", default=["default", "read-only", "memory", "old"])
     parser.add_argument("--old-ref", default="0cb728a")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--direct", action="store_true")
@@ -244,7 +259,8 @@ def main() -> None:
     results = {}
     for mode in args.modes:
         print(f"mode {mode}...", flush=True)
-        results[mode] = run_mode(mode, args.store, args.repeat, old)
+        results[mode] = run_mode(mode, args.store, args.repeat, old, args.root)
+        print(f"  {results[mode]}", flush=True)
         print(f"  load average: {load_average()}", flush=True)
     modes = list(results)
     print()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 import platformdirs
@@ -153,12 +154,20 @@ class Settings(BaseSettings):
     worker_memory_mb: int = Field(
         default=DEFAULT_WORKER_MEMORY_MB,
         ge=0,
-        description="Address-space limit of each query worker (a query past it gets 503); 0 = none",
+        description="Address space a query worker may add to the opened store (a query past it "
+        "gets 503); 0 = none",
     )
-    store_in_memory: bool = Field(
-        default=False,
-        description="Copy the store into the memory of the server and of every query worker "
-        "(faster aggregates, one copy per process) instead of reading the published folder",
+    server_store: Literal["read-only", "memory"] = Field(
+        default="memory",
+        description="How the server process (pages, network, search) holds the store: "
+        "'memory' copies it in (from the build's N-Quads dump), 'read-only' reads the "
+        "published folder (least memory; pages and start-up several times slower at scale)",
+    )
+    worker_store: Literal["read-only", "memory"] = Field(
+        default="read-only",
+        description="How each query worker holds the store: 'read-only' reads the published "
+        "folder (shared through the page cache), 'memory' copies it in (one copy per worker; "
+        "faster for queries that sort or return many strings)",
     )
     sparql_fast_path: bool = Field(
         default=True, description="Answer /sparql in a thin ASGI front (same core, less overhead)"

@@ -261,7 +261,7 @@ def test_every_process_reads_the_published_folder_and_the_old_one_is_closed(
     """The server and each worker open the version folder itself (no copy of the store, no
     N-Quads dump at start); after a switch the old version is no longer open anywhere."""
     versions = versioned.with_name("store.versions")
-    settings = Settings(store_path=versioned, query_workers=2)
+    settings = Settings(store_path=versioned, query_workers=2, server_store="read-only")
     with LiveServer(settings) as server, httpx.Client(base_url=server.url, timeout=30) as http:
         assert page_label(http) and sparql_count(http) == 6
         workers = list(children(server.pid))
@@ -305,7 +305,9 @@ def test_counts_and_dumps_the_build_wrote_are_served_as_they_are(tmp_path: Path)
 
 
 def test_the_store_copied_into_memory_is_served_alike(versioned: Path) -> None:
-    settings = Settings(store_path=versioned, query_workers=1, store_in_memory=True)
+    settings = Settings(
+        store_path=versioned, query_workers=1, server_store="memory", worker_store="memory"
+    )
     with LiveServer(settings) as server, httpx.Client(base_url=server.url, timeout=30) as http:
         assert sparql_count(http) == 6
         assert "first person 0" in page_label(http)

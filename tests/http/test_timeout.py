@@ -122,7 +122,7 @@ def test_memory_hungry_query_is_stopped(settings: Settings) -> None:
         assert "memory" in response.text
         # the pool recovers: the next query is answered by a fresh worker
         again = httpx.get(server.url + "/sparql", params={"query": "ASK {}"}, timeout=60)
-        assert again.status_code == 200
+        assert again.status_code == 200, again.text
 
 
 def test_a_worker_killed_from_outside_is_replaced(server: LiveServer, base_url: str) -> None:

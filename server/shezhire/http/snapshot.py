@@ -1,11 +1,12 @@
 """One published store, served whole: every route answers from the same snapshot.
 
-A :class:`Snapshot` is one build of the store as the service holds it: the published version
-folder opened read-only (pages, network and search read it in this process; each query worker
-opens the same folder read-only in its own), the query workers, the service description, the
-result cache and the dump files. A published version is never written again, so every process
-may read it at once and the operating system's page cache holds its files once per machine,
-however many processes read them. The :class:`SnapshotPublisher` owns the current snapshot and
+A :class:`Snapshot` is one build of the store as the service holds it: the store this process
+reads (pages, network, search), the query workers, the service description, the result cache
+and the dump files. A published version folder is never written again, so any number of
+processes may open it read-only at once and the operating system's page cache holds its files
+once per machine: the query workers do so by default, and this process keeps an in-memory copy
+(loaded from the build's N-Quads dump), since pages and search read many strings, which the
+folder serves several times slower. The :class:`SnapshotPublisher` owns the current snapshot and
 replaces it when the published store link points at a new build (it watches the link, and
 ``SIGHUP`` asks it to look at once): the new snapshot is opened and its workers started
 *before* it becomes current, so no request sees a half-loaded build; each request holds the
@@ -15,8 +16,9 @@ snapshot is closed when its last request is done.
 The counts (quads per named graph) and the dump files come from the version folder, where the
 build wrote them (:func:`shezhire.pipeline.store.write_version_extras`); for a store written
 otherwise (tests, older builds) they are computed here, the dumps in the background.
-``SHEZHIRE_STORE_IN_MEMORY=true`` copies the store into the memory of this process and of
-every worker instead (faster queries, one copy of the store per process).
+``SHEZHIRE_SERVER_STORE`` (``memory`` by default) and ``SHEZHIRE_WORKER_STORE`` (``read-only``
+by default) choose, for this process and for the workers, between reading the folder and an
+in-memory copy (faster for what reads many strings, one copy per process).
 
 Each snapshot has a working folder ``$TMPDIR/shezhire-serve-*`` (dump files the version folder
 lacks) with a lock file held while the snapshot lives, so a server that died without cleaning
@@ -185,7 +187,7 @@ def _count(store: ox.Store) -> tuple[dict[str, int], int]:
 def _load(settings: Settings, target: Path, workdir_parent: Path | None) -> tuple[Any, ...]:
     """The blocking part of loading a snapshot (run in a thread)."""
     built, build_id = build_identity(settings.store, target)
-    store = _open_store(target, settings.store_in_memory)
+    store = _open_store(target, settings.server_store == "memory")
     meta = read_version_meta(target)
     if meta is not None:
         graphs = {str(g): int(n) for g, n in meta["graphs"].items()}
@@ -231,7 +233,7 @@ async def open_snapshot(
         memory_mb=settings.worker_memory_mb,
         client_limit=settings.max_client_queries,
         service_allowlist=tuple(settings.service_allowlist),
-        in_memory=settings.store_in_memory,
+        in_memory=settings.worker_store == "memory",
     )
     try:
         await engine.start()

@@ -3,8 +3,9 @@
 Started by :class:`shezhire.http.engine.QueryEngine` as
 ``python -m shezhire.http.worker FD STORE MEMORY_MB [ALLOWLIST [MODE]]`` where FD is its end of a
 socket pair, STORE the published version folder (never written again, so any number of processes
-read it at once and the page cache holds it once), MEMORY_MB its address-space limit (0: none;
-the query thread's stack reservation, :data:`QUERY_STACK_BYTES`, comes on top), ALLOWLIST the
+read it at once and the page cache holds it once), MEMORY_MB the address space queries may add
+to what the opened store takes (0: no limit; the query thread's stack reservation,
+:data:`QUERY_STACK_BYTES`, comes on top), ALLOWLIST the
 SERVICE endpoints as a JSON list (absent: none) and MODE ``read-only`` (the default) or
 ``memory`` (copy the store into this process's memory first). The parent kills it (SIGKILL)
 when a query runs past its time limit and starts a fresh one: pyoxigraph cannot interrupt a
@@ -40,6 +41,7 @@ import sys
 import threading
 from collections.abc import Callable, Sequence
 from itertools import islice
+from pathlib import Path
 from typing import IO, Any, cast
 
 import pyoxigraph as ox
@@ -55,6 +57,7 @@ from shezhire.http.formats import (
     write_boolean,
 )
 from shezhire.http.prefixes import PREFIXES
+from shezhire.pipeline.store import load_in_memory
 
 TEXT = "text/plain; charset=utf-8"
 log = logging.getLogger("shezhire.http.worker")
@@ -246,19 +249,28 @@ def _die_with_parent() -> None:
 
 def load_store(path: str, mode: str = "read-only") -> ox.Store:
     """The published store at ``path``: opened read-only, or copied into memory (``memory``)."""
-    disk = ox.Store.read_only(path)
-    if mode != "memory":
-        return disk
-    store = ox.Store()
-    store.bulk_extend(disk.quads_for_pattern(None, None, None, None))
-    return store
+    if mode == "memory":
+        return load_in_memory(Path(path))
+    return ox.Store.read_only(path)
+
+
+def _address_space() -> int:
+    """This process's address space now (VmSize), in bytes; 0 when unknown."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 def _limit_memory(megabytes: int) -> None:
-    """Cap this process's address space (plus the job thread's stack reservation): a query that
-    needs more fails here, not the host."""
+    """Cap this process's address space at what it has now (the store opened, RocksDB's threads
+    and their reservations) plus ``megabytes`` plus the job thread's stack reservation: a query
+    that needs more fails here, not the host. Applied after the store is open: RocksDB reserves
+    about 470 MB of address space (threads, arenas) when it opens a store, and a thread it could
+    not start would end the process."""
     if megabytes > 0:
-        limit = megabytes * 1024 * 1024 + QUERY_STACK_BYTES
+        limit = _address_space() + megabytes * 1024 * 1024 + QUERY_STACK_BYTES
         with contextlib.suppress(ValueError, OSError):
             resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
@@ -355,10 +367,10 @@ def serve(
     global network  # noqa: PLW0603 - once, at start, for the messages of failed SERVICE calls
     network = "open" if allowlist else isolate_network()  # first: it needs a single thread
     _die_with_parent()  # after: entering a user namespace would clear it
-    _limit_memory(memory_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
     sock = socket.socket(fileno=fd)
     store = load_store(store_path, mode)
+    _limit_memory(memory_mb)
     _send(sock, wire.READY, json.dumps({"network": network}).encode())
     on_stack(QUERY_STACK_BYTES, _answer_jobs, store, sock)
 

@@ -71,8 +71,15 @@ def require_triples(path: Path) -> int:
 
 
 def load_in_memory(path: Path) -> ox.Store:
-    """An in-memory copy of the published store (2–5x faster to query than the on-disk one)."""
+    """An in-memory copy of the published store (faster for queries that read many strings:
+    sorting, 1000-row answers). Loaded from the version's N-Quads dump when the build wrote
+    one (parsed in Rust), else copied quad by quad."""
     memory = ox.Store()
+    target = path.resolve()
+    dump = version_dump(target, "nq")
+    if read_version_meta(target) is not None and dump.is_file():
+        memory.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+        return memory
     with open_read_only(path) as disk:
         memory.extend(disk.quads_for_pattern(None, None, None, None))
     return memory
