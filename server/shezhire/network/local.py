@@ -52,7 +52,7 @@ from shezhire.network.model import (
     expand,
     local_name,
 )
-from shezhire.network.source import _term_value
+from shezhire.network.source import _term_value, solution_rows
 
 SHZ = queries.SHZ
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -164,13 +164,7 @@ def warm(store: ox.Store, cache: ReadCache) -> ReadCache:
     by_node: dict[str, set[str]] = defaultdict(set)
     solutions = store.query(queries.AFFILIATIONS, use_default_graph_as_union=True)
     assert isinstance(solutions, ox.QuerySolutions)
-    names = [v.value for v in solutions.variables]
-    for solution in solutions:
-        row: Row = {}
-        for var in names:
-            term = solution[var]
-            if term is not None:
-                row[var] = _term_value(term)
+    for row in solution_rows(solutions):
         layer_rows[row["fact"]].append(row)
         by_node[row["subject"]].add(row["fact"])
         by_node[row["object"]].add(row["fact"])
@@ -279,14 +273,7 @@ class Neighbourhood:
             text = _AFFILIATIONS % {"values": _values("fact", facts[start : start + 200])}
             solutions = self.store.query(text, use_default_graph_as_union=True)
             assert isinstance(solutions, ox.QuerySolutions)
-            names = [v.value for v in solutions.variables]
-            for solution in solutions:
-                row: Row = {}
-                for var in names:
-                    term = solution[var]
-                    if term is not None:
-                        row[var] = _term_value(term)
-                rows.append(row)
+            rows += solution_rows(solutions)
         return rows
 
     def _facts_of(self, node: str) -> tuple[list[str], list[str]]:
