@@ -13,9 +13,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx
 import pyoxigraph as ox
@@ -38,6 +39,16 @@ CHROMIUM_FLAGS = (
     "--disable-sync",
     "--hide-scrollbars",
 )
+
+
+def timed(action: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
+    """Run ``action`` ``repeat`` times: the seconds of each run, and the last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = action()
+        times.append(time.perf_counter() - start)
+    return times, result
 
 
 def free_port() -> int:
