@@ -51,6 +51,7 @@ from shezhire.http.errors import HttpProblem
 from shezhire.http.protocol import SparqlService
 from shezhire.http.service_description import ServiceDescription
 from shezhire.linked_data.graph import Dataset, build_identity
+from shezhire.network.local import ReadCache, warm
 from shezhire.pipeline.store import (
     DUMP_FORMATS,
     load_in_memory,
@@ -211,6 +212,9 @@ def _load(settings: Settings, target: Path, workdir_parent: Path | None) -> tupl
     # that search and reconciliation read.
     name_index(dataset)
     entity_facts(dataset)
+    # The network routes read the store around a person; their cache of the ties, their ends
+    # and evidence is filled now too, so that the first ego or path request is as fast as any.
+    warm(store, network_cache(dataset))
     return dataset, info, workdir, lock_file
 
 
@@ -381,6 +385,13 @@ class SnapshotPublisher:
 
 
 SNAPSHOT_KEY = "shezhire.snapshot"
+
+
+def network_cache(dataset: Dataset) -> ReadCache:
+    """The network routes' read cache of this build (filled when the snapshot is loaded)."""
+    cache = dataset.memo("network-read-cache", ReadCache)
+    assert isinstance(cache, ReadCache)
+    return cache
 
 
 def request_snapshot(request: Any) -> Snapshot:

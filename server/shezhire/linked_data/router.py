@@ -177,11 +177,14 @@ def _not_found(request: Request, iri: str, fmt: Format, dataset: Dataset) -> Res
     suggestions = []
     if words:
         folder = iri.rsplit("/", 1)[0] + "/"
-        for candidate in sorted(dataset.labels):
-            if candidate.startswith(folder) and any(w in candidate for w in words):
-                suggestions.append(pages.link(candidate))
-            if len(suggestions) >= 10:
-                break
+        # The IRIs sharing the most words of the slug first (a full name before a namesake).
+        scored = (
+            (sum(w in candidate for w in words), candidate)
+            for candidate in dataset.labels
+            if candidate.startswith(folder)
+        )
+        best = sorted((item for item in scored if item[0]), key=lambda item: (-item[0], item[1]))
+        suggestions = [pages.link(candidate) for _score, candidate in best[:10]]
     return _render(
         "not_found.html",
         request,
