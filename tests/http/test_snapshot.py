@@ -327,3 +327,37 @@ def test_the_store_copied_into_memory_is_served_alike(versioned: Path) -> None:
         publish(versioned, "second", 4)
         wait_for(lambda: http.get("/health").json()["triples"] == 8)
         assert sparql_count(http) == 8
+
+
+def test_the_first_snapshot_serves_cold_and_warms_in_the_background(versioned: Path) -> None:
+    """At the first start /health answers before the search and network indexes are computed
+    (it says ``warm``: false until they are); a search before then computes what it needs
+    itself. A reloaded snapshot goes live warm: the old one served meanwhile."""
+    settings = Settings(store_path=versioned, query_workers=1)
+    with LiveServer(settings) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        assert http.get("/health").json()["warm"] in (False, True)
+        found = http.get(
+            "/search", params={"q": "first person 1"}, headers={"Accept": "application/json"}
+        )
+        assert found.status_code == 200 and "snapshot-1" in found.text
+        wait_for(lambda: http.get("/health").json()["warm"] is True)
+        publish(versioned, "second", 4)
+        wait_for(lambda: http.get("/health").json()["triples"] == 8)
+        assert http.get("/health").json()["warm"] is True
+
+
+def test_the_turtle_dump_holds_the_union_of_the_graphs(tmp_path: Path) -> None:
+    link = tmp_path / "store"
+    publish(link, "first", 3)
+    version = link.resolve()
+    store = ox.Store.read_only(str(version))
+    write_version_extras(store, version)
+    union = {
+        (q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, None)
+    }
+    del store
+    read = {
+        (t.subject, t.predicate, t.object)
+        for t in ox.parse(path=str(version_dump(version, "ttl")), format=ox.RdfFormat.TURTLE)
+    }
+    assert read == union and len(read) == 6

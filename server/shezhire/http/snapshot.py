@@ -4,9 +4,9 @@ A :class:`Snapshot` is one build of the store as the service holds it: the store
 reads (pages, network, search), the query workers, the service description, the result cache
 and the dump files. A published version folder is never written again, so any number of
 processes may open it read-only at once and the operating system's page cache holds its files
-once per machine: the query workers do so by default, and this process keeps an in-memory copy
-(loaded from the build's N-Quads dump), since pages and search read many strings, which the
-folder serves several times slower. The :class:`SnapshotPublisher` owns the current snapshot and
+once per machine: this process and the query workers all do so by default (the store held
+once; it opens at once, so the server answers within a second or two of its start).
+The :class:`SnapshotPublisher` owns the current snapshot and
 replaces it when the published store link points at a new build (it watches the link, and
 ``SIGHUP`` asks it to look at once): the new snapshot is opened and its workers started
 *before* it becomes current, so no request sees a half-loaded build; each request holds the
@@ -16,9 +16,14 @@ snapshot is closed when its last request is done.
 The counts (quads per named graph) and the dump files come from the version folder, where the
 build wrote them (:func:`shezhire.pipeline.store.write_version_extras`); for a store written
 otherwise (tests, older builds) they are computed here, the dumps in the background.
-``SHEZHIRE_SERVER_STORE`` (``memory`` by default) and ``SHEZHIRE_WORKER_STORE`` (``read-only``
-by default) choose, for this process and for the workers, between reading the folder and an
-in-memory copy (faster for what reads many strings, one copy per process).
+``SHEZHIRE_SERVER_STORE`` and ``SHEZHIRE_WORKER_STORE`` (both ``read-only`` by default) choose,
+for this process and for the workers, between reading the folder and an in-memory copy (faster
+for what reads many strings, one copy per process, loaded at every start).
+
+What search, reconciliation and the network routes compute from a build (name index, facts,
+the network's tie cache: :func:`warm_dataset`) is computed before a reloaded snapshot goes live
+(the old one serves meanwhile), but after the first one does: at the start there is nothing
+else to serve, so ``/health`` answers at once and reports ``warm`` false until it is done.
 
 Each snapshot has a working folder ``$TMPDIR/shezhire-serve-*`` (dump files the version folder
 lacks) with a lock file held while the snapshot lives, so a server that died without cleaning
@@ -54,6 +59,7 @@ from shezhire.linked_data.graph import Dataset, build_identity
 from shezhire.network.local import ReadCache, warm
 from shezhire.pipeline.store import (
     DUMP_FORMATS,
+    graph_counts,
     load_in_memory,
     read_version_meta,
     version_dump,
@@ -72,11 +78,6 @@ WATCH_INTERVAL_S = 1.0
 # (a client reading a dump for longer than this loses its connection).
 RETIRE_AFTER_S = 600.0
 
-_GRAPH_COUNTS = """
-SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g
-"""
-_DEFAULT_GRAPH_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-
 
 @dataclass(eq=False)  # compared and hashed by identity: the publisher keeps sets of them
 class Snapshot:
@@ -90,6 +91,7 @@ class Snapshot:
     workdir: Path
     engine: QueryEngine
     service: SparqlService
+    warm: bool = False  # search, reconciliation and network indexes computed
     _lock_file: IO[bytes] | None = field(default=None, repr=False)
     _users: int = field(default=0, repr=False)
     _idle: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
@@ -129,6 +131,7 @@ class Snapshot:
             "store": str(self.target),
             "triples": self.info.triples,
             "named_graphs": len(self.info.graphs),
+            "warm": self.warm,
         }
 
 
@@ -166,26 +169,9 @@ def _open_store(target: Path, in_memory: bool) -> ox.Store:
     return ox.Store.read_only(str(target))
 
 
-def _count(store: ox.Store) -> tuple[dict[str, int], int]:
-    """Quads per named graph and in the default graph, asked of the store (no build record)."""
-    graphs: dict[str, int] = {}
-    solutions = store.query(_GRAPH_COUNTS)
-    assert isinstance(solutions, ox.QuerySolutions)
-    for row in solutions:
-        graph, count = row["g"], row["n"]
-        if isinstance(graph, ox.NamedNode) and isinstance(count, ox.Literal):
-            graphs[graph.value] = int(count.value)
-    default = 0
-    solutions = store.query(_DEFAULT_GRAPH_COUNT)  # the default graph alone, not the union
-    assert isinstance(solutions, ox.QuerySolutions)
-    for row in solutions:
-        count = row["n"]
-        if isinstance(count, ox.Literal):
-            default = int(count.value)
-    return graphs, default
-
-
-def _load(settings: Settings, target: Path, workdir_parent: Path | None) -> tuple[Any, ...]:
+def _load(
+    settings: Settings, target: Path, workdir_parent: Path | None, warm_now: bool
+) -> tuple[Any, ...]:
     """The blocking part of loading a snapshot (run in a thread)."""
     built, build_id = build_identity(settings.store, target)
     store = _open_store(target, settings.server_store == "memory")
@@ -194,7 +180,7 @@ def _load(settings: Settings, target: Path, workdir_parent: Path | None) -> tupl
         graphs = {str(g): int(n) for g, n in meta["graphs"].items()}
         default = int(meta.get("default_graph_triples", 0))
     else:
-        graphs, default = _count(store)
+        graphs, default = graph_counts(store)
     if not graphs and not default:
         raise StoreError(f"the store at {target} holds no triples: nothing to serve")
     dumps_built = meta is not None and all(
@@ -208,25 +194,34 @@ def _load(settings: Settings, target: Path, workdir_parent: Path | None) -> tupl
         raise
     info = DatasetInfo(target, dict(sorted(graphs.items())), default, dumps_built)
     dataset = Dataset(store, target, built, build_id)
-    # Built now, not on the first request of the new build: the name index and the facts
-    # that search and reconciliation read.
-    name_index(dataset)
-    entity_facts(dataset)
-    # The network routes read the store around a person; their cache of the ties, their ends
-    # and evidence is filled now too, so that the first ego or path request is as fast as any.
-    warm(store, network_cache(dataset))
+    if warm_now:
+        warm_dataset(dataset)
     return dataset, info, workdir, lock_file
 
 
+def warm_dataset(dataset: Dataset) -> None:
+    """Compute what search, reconciliation and the network routes read of a build: the name
+    index, the entity facts, and the network's cache of the ties, their ends and evidence
+    (about 12 s at x30). Each is also computed by the first request that needs it (once: the
+    dataset's memo holds a lock), so warming only moves the cost off the first requests."""
+    name_index(dataset)
+    entity_facts(dataset)
+    warm(dataset.store, network_cache(dataset))
+
+
 async def open_snapshot(
-    settings: Settings, target: Path, workdir_parent: Path | None = None
+    settings: Settings, target: Path, workdir_parent: Path | None = None, *, warm_now: bool = True
 ) -> Snapshot:
-    """Load ``target`` and start its query workers; raises StoreError if it cannot be served."""
+    """Load ``target`` and start its query workers; raises StoreError if it cannot be served.
+
+    ``warm_now`` computes the dataset's indexes (:func:`warm_dataset`) before returning: what a
+    reload does, since the old snapshot serves meanwhile. At the first start nothing would be
+    served meanwhile, so the publisher opens it cold and warms it in the background."""
     if not target.is_dir():
         raise StoreError(f"no store at {settings.store}: run `shezhire build` first")
     try:
         dataset, info, workdir, lock_file = await asyncio.to_thread(
-            _load, settings, target, workdir_parent
+            _load, settings, target, workdir_parent, warm_now
         )
     except OSError as error:
         raise StoreError(f"cannot load the store at {target}: {error}") from error
@@ -248,7 +243,16 @@ async def open_snapshot(
         raise
     service = SparqlService(settings, engine, ServiceDescription(info, settings))
     return Snapshot(
-        target, dataset.build_id, dataset.built, dataset, info, workdir, engine, service, lock_file
+        target,
+        dataset.build_id,
+        dataset.built,
+        dataset,
+        info,
+        workdir,
+        engine,
+        service,
+        warm=warm_now,
+        _lock_file=lock_file,
     )
 
 
@@ -291,8 +295,9 @@ class SnapshotPublisher:
         if removed:
             log.info("removed %d working folder(s) left by servers that are gone", len(removed))
         self._current = await open_snapshot(
-            self.settings, self._published_target(), self.workdir_parent
+            self.settings, self._published_target(), self.workdir_parent, warm_now=False
         )
+        self._spawn(self._warm(self._current))
         self._spawn(self._write_dumps(self._current))
         self._spawn(self._watch())
 
@@ -356,6 +361,17 @@ class SnapshotPublisher:
                 await self.reload_if_changed()
             except Exception:  # the watcher must outlive any one failed reload
                 log.exception("reloading the store failed")
+
+    @staticmethod
+    async def _warm(snapshot: Snapshot) -> None:
+        started = time.perf_counter()
+        try:
+            await asyncio.to_thread(warm_dataset, snapshot.dataset)
+        except Exception:  # a request that needs the index computes it (and reports) itself
+            log.exception("warming build %s failed", snapshot.build_id)
+            return
+        snapshot.warm = True
+        log.info("build %s warm in %.1f s", snapshot.build_id, time.perf_counter() - started)
 
     @staticmethod
     async def _write_dumps(snapshot: Snapshot) -> None:
