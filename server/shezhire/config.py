@@ -70,7 +70,9 @@ INFERRED_GRAPH = GRAPH_BASE + "inferred"
 DEFAULT_QUERY_TIMEOUT_S = 30.0
 DEFAULT_MAX_BODY_BYTES = 1_000_000
 DEFAULT_MAX_QUERY_LENGTH = 100_000
-DEFAULT_MAX_RESULT_ROWS = 100_000
+# The largest answer a query may give, as serialized: the worker holds it whole before the
+# status is sent (so a larger one is a clean 400, not a cut 200); about 100,000 JSON rows.
+DEFAULT_MAX_RESULT_BYTES = 32_000_000
 DEFAULT_QUERY_WORKERS = 2
 # The pool grows on demand up to this many workers, so short queries are answered while long
 # ones hold workers; each worker reads the published store folder (read-only, shared through
@@ -137,7 +139,7 @@ class Settings(BaseSettings):
     query_timeout_s: float = DEFAULT_QUERY_TIMEOUT_S
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_query_length: int = DEFAULT_MAX_QUERY_LENGTH
-    max_result_rows: int = DEFAULT_MAX_RESULT_ROWS
+    max_result_bytes: int = Field(default=DEFAULT_MAX_RESULT_BYTES, ge=1)
     query_workers: int = Field(
         default=DEFAULT_QUERY_WORKERS, ge=1, description="Worker processes that run queries"
     )

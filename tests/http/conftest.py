@@ -26,7 +26,7 @@ def settings(store_path: Path) -> Settings:
     return Settings(
         store_path=store_path,
         query_timeout_s=20.0,
-        max_result_rows=20_000,
+        max_result_bytes=4_000_000,
         max_body_bytes=200_000,
         max_query_length=50_000,
         query_workers=2,

@@ -191,17 +191,17 @@ def test_query_length_limit(client: httpx.Client, settings: Settings) -> None:
     assert str(settings.max_query_length) in response.text
 
 
-def test_result_rows_limit(client: httpx.Client, settings: Settings) -> None:
-    # A cross product of the test graph with itself: 2.25 million rows, cut at the limit.
+def test_result_size_limit(client: httpx.Client, settings: Settings) -> None:
+    # A cross product of the test graph with itself: 2.25 million rows, refused at the limit.
     pattern = f"GRAPH <{TEST_GRAPH}> {{ ?s ?p ?o }} GRAPH <{TEST_GRAPH}> {{ ?a ?b ?c }}"
     response = client.get("/sparql", params={"query": f"SELECT * WHERE {{ {pattern} }}"})
     assert response.status_code == 400
-    assert "max_result_rows" in response.text and str(settings.max_result_rows) in response.text
+    assert "max_result_bytes" in response.text and str(settings.max_result_bytes) in response.text
     construct = client.get(
         "/sparql", params={"query": f"CONSTRUCT {{ ?s ?p ?a }} WHERE {{ {pattern} }}"}
     )
     assert construct.status_code == 400
-    assert "triples" in construct.text
+    assert "max_result_bytes" in construct.text
 
 
 def test_large_result_streams_whole(client: httpx.Client) -> None:

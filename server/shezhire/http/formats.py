@@ -1,18 +1,13 @@
-"""Result formats: the media types the endpoint speaks and how SELECT/ASK rows are written.
+"""Result formats: the media types the endpoint speaks, and pyoxigraph's format for each.
 
-SELECT and ASK results are written here, in Python, rather than by pyoxigraph's serializer,
-because the worker must count the rows (``max_result_rows``) before it commits to a status; the
-rows are materialized (bounded by the limit) and then streamed out in chunks.
+Every answer is written by pyoxigraph's serializers (in the query worker); this module only
+names the formats and negotiates between them.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 import pyoxigraph as ox
 
@@ -110,141 +105,9 @@ OX_GRAPH_FORMAT: dict[GraphFormat, ox.RdfFormat] = {
     GraphFormat.RDFXML: ox.RdfFormat.RDF_XML,
 }
 
-Term = Any  # a pyoxigraph term: NamedNode | BlankNode | Literal | Triple
-
-
-# --- SELECT / ASK writers: each returns an iterator of str pieces -----------------------------
-
-
-def _json_term(term: Term) -> dict[str, Any]:
-    if isinstance(term, ox.NamedNode):
-        return {"type": "uri", "value": term.value}
-    if isinstance(term, ox.Literal):
-        out: dict[str, Any] = {"type": "literal", "value": term.value}
-        if term.language:
-            out["xml:lang"] = term.language
-        elif term.datatype.value != XSD_STRING:
-            out["datatype"] = term.datatype.value
-        return out
-    if isinstance(term, ox.BlankNode):
-        return {"type": "bnode", "value": term.value}
-    return {
-        "type": "triple",
-        "value": {
-            "subject": _json_term(term.subject),
-            "predicate": _json_term(term.predicate),
-            "object": _json_term(term.object),
-        },
-    }
-
-
-_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
-# Rows are written in batches: one encoder call (and one piece of output) per batch.
-BATCH_ROWS = 256
-
-
-def _batches(rows: Sequence[Sequence[Term]]) -> Iterable[Sequence[Sequence[Term]]]:
-    for start in range(0, len(rows), BATCH_ROWS):
-        yield rows[start : start + BATCH_ROWS]
-
-
-def _json_rows(variables: Sequence[str], rows: Sequence[Sequence[Term]]) -> Iterable[str]:
-    encode = _JSON.encode
-    yield '{"head":{"vars":' + encode(list(variables)) + '},"results":{"bindings":['
-    separator = ""
-    for batch in _batches(rows):
-        bindings = [
-            {v: _json_term(t) for v, t in zip(variables, row, strict=True) if t is not None}
-            for row in batch
-        ]
-        yield separator + encode(bindings)[1:-1]
-        separator = ","
-    yield "]}}"
-
-
-def _xml_term(term: Term) -> str:
-    if isinstance(term, ox.NamedNode):
-        return "<uri>" + escape(term.value) + "</uri>"
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return f"<literal xml:lang={quoteattr(term.language)}>{escape(term.value)}</literal>"
-        if term.datatype.value != XSD_STRING:
-            attr = quoteattr(term.datatype.value)
-            return f"<literal datatype={attr}>{escape(term.value)}</literal>"
-        return "<literal>" + escape(term.value) + "</literal>"
-    if isinstance(term, ox.BlankNode):
-        return "<bnode>" + escape(term.value) + "</bnode>"
-    return (
-        "<triple><subject>"
-        + _xml_term(term.subject)
-        + "</subject><predicate>"
-        + _xml_term(term.predicate)
-        + "</predicate><object>"
-        + _xml_term(term.object)
-        + "</object></triple>"
-    )
-
-
-XML_HEAD = '<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
-
-
-def _xml_rows(variables: Sequence[str], rows: Sequence[Sequence[Term]]) -> Iterable[str]:
-    names = [quoteattr(v) for v in variables]
-    yield XML_HEAD + "<head>" + "".join(f"<variable name={n}/>" for n in names)
-    yield "</head><results>"
-    for batch in _batches(rows):
-        parts = []
-        for row in batch:
-            parts.append("<result>")
-            for name, term in zip(names, row, strict=True):
-                if term is not None:
-                    parts.append(f"<binding name={name}>{_xml_term(term)}</binding>")
-            parts.append("</result>")
-        yield "".join(parts)
-    yield "</results></sparql>\n"
-
-
-def _csv_value(term: Term) -> str:
-    if term is None:
-        return ""
-    if isinstance(term, ox.NamedNode | ox.Literal):
-        value = term.value
-    elif isinstance(term, ox.BlankNode):
-        value = "_:" + term.value
-    else:
-        value = str(term)
-    if any(c in value for c in ',"\r\n'):
-        return '"' + value.replace('"', '""') + '"'
-    return value
-
-
-def _csv_rows(variables: Sequence[str], rows: Sequence[Sequence[Term]]) -> Iterable[str]:
-    yield ",".join(variables) + "\r\n"
-    for batch in _batches(rows):
-        yield "".join(",".join([_csv_value(t) for t in row]) + "\r\n" for row in batch)
-
-
-def _tsv_rows(variables: Sequence[str], rows: Sequence[Sequence[Term]]) -> Iterable[str]:
-    yield "\t".join("?" + v for v in variables) + "\n"
-    for batch in _batches(rows):
-        yield "".join("\t".join(["" if t is None else str(t) for t in row]) + "\n" for row in batch)
-
-
-RowWriter = Callable[[Sequence[str], Sequence[Sequence[Term]]], Iterable[str]]
-ROW_WRITERS: dict[ResultsFormat, RowWriter] = {
-    ResultsFormat.JSON: _json_rows,
-    ResultsFormat.XML: _xml_rows,
-    ResultsFormat.CSV: _csv_rows,
-    ResultsFormat.TSV: _tsv_rows,
+OX_RESULTS_FORMAT: dict[ResultsFormat, ox.QueryResultsFormat] = {
+    ResultsFormat.JSON: ox.QueryResultsFormat.JSON,
+    ResultsFormat.XML: ox.QueryResultsFormat.XML,
+    ResultsFormat.CSV: ox.QueryResultsFormat.CSV,
+    ResultsFormat.TSV: ox.QueryResultsFormat.TSV,
 }
-
-
-def write_boolean(fmt: ResultsFormat, value: bool) -> str:
-    text = "true" if value else "false"
-    if fmt is ResultsFormat.JSON:
-        return '{"head":{},"boolean":' + text + "}"
-    if fmt is ResultsFormat.XML:
-        return XML_HEAD + "<head/><boolean>" + text + "</boolean></sparql>\n"
-    if fmt is ResultsFormat.CSV:
-        return "_askResult\r\n" + text + "\r\n"
-    return "?_askResult\n" + text + "\n"

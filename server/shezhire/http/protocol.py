@@ -260,7 +260,7 @@ class SparqlService:
             -1 if graph_fmt is None else int(graph_fmt),
             default_graphs if dataset else None,
             named_graphs if dataset else None,
-            self.settings.max_result_rows,
+            self.settings.max_result_bytes,
             base_iri,
             self.allowlist,
         )

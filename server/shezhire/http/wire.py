@@ -47,7 +47,7 @@ class Job(NamedTuple):
     graph_format: int
     default_graphs: tuple[str, ...] | None
     named_graphs: tuple[str, ...] | None
-    max_rows: int
+    max_bytes: int  # the serialized answer's limit
     base_iri: str | None
     # Endpoints a SERVICE clause may call (exact IRIs); every other SERVICE is refused.
     service_allowlist: tuple[str, ...] = ()

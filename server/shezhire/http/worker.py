@@ -40,7 +40,6 @@ import socket
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from itertools import islice
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -50,11 +49,10 @@ from shezhire.http import query_guard, wire
 from shezhire.http.formats import (
     GRAPH_MEDIA,
     OX_GRAPH_FORMAT,
+    OX_RESULTS_FORMAT,
     RESULTS_MEDIA,
-    ROW_WRITERS,
     GraphFormat,
     ResultsFormat,
-    write_boolean,
 )
 from shezhire.http.prefixes import PREFIXES
 from shezhire.pipeline.store import load_in_memory
@@ -135,9 +133,45 @@ def _error(sock: socket.socket, status: int, message: str) -> None:
     _send(sock, wire.COMPLETE, wire.status_payload(status, TEXT, message.encode() + b"\n"))
 
 
-def _too_many(max_rows: int, what: str) -> str:
+class ResultTooLarge(Exception):
+    """The serialized answer passed the job's byte limit."""
+
+
+class BoundedBuffer:
+    """A file-like sink that pyoxigraph's serializers write into, holding at most ``limit``
+    bytes: the whole answer is known to fit (or not) before any status is sent, so an answer
+    over the limit is a clean 400, never a truncated 200."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes | str) -> int:
+        if isinstance(data, str):
+            data = data.encode()
+        self.size += len(data)
+        if self.size > self.limit:
+            raise ResultTooLarge
+        self.parts.append(data)
+        return len(data)
+
+    def flush(self) -> None:
+        """File-like API; nothing to flush."""
+
+    def send(self, sock: socket.socket, content_type: str) -> None:
+        """Send what was written as frames of at most CHUNK_BYTES, then the end."""
+        out = FrameWriter(sock, 200, content_type)
+        for part in self.parts:
+            for start in range(0, len(part), wire.CHUNK_BYTES):
+                out.write(part[start : start + wire.CHUNK_BYTES])
+        self.parts = []
+        out.close()
+
+
+def _too_large(max_bytes: int) -> str:
     return (
-        f"The result has more than {max_rows} {what} (the server's max_result_rows); "
+        f"The answer is larger than {max_bytes} bytes (the server's max_result_bytes); "
         "add a LIMIT or narrow the query."
     )
 
@@ -145,11 +179,12 @@ def _too_many(max_rows: int, what: str) -> str:
 def run_job(store: ox.Store, job: wire.Job, sock: socket.socket) -> None:
     """Check and evaluate one job and send its frames; never raises for what the query does.
 
-    Client mistakes become 4xx frames, a failed SERVICE call a 502 that never repeats the remote's
-    reply. Raises :class:`StreamBroken` when an answer already streaming fails.
+    The answer is written by pyoxigraph's serializers into a :class:`BoundedBuffer`, then sent
+    in frames; client mistakes become 4xx frames, a failed SERVICE call a 502 that never repeats
+    the remote's reply. Raises :class:`StreamBroken` when an answer already streaming fails.
     """
     verdict = query_guard.ACCEPTED
-    out: FrameWriter | None = None
+    sending = False
     try:
         verdict = query_guard.check(job.query, job.base_iri, job.service_allowlist)
         if verdict.status:
@@ -162,54 +197,29 @@ def run_job(store: ox.Store, job: wire.Job, sock: socket.socket) -> None:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or ()]
         result = store.query(job.query, **kwargs)
-        if isinstance(result, ox.QuerySolutions):
+        out = BoundedBuffer(job.max_bytes)
+        if isinstance(result, ox.QuerySolutions | ox.QueryBoolean):
             if job.results_format < 0:
-                _error(sock, 406, "SELECT results cannot be given in the accepted media types.")
-                return
-            variables = [v.value for v in result.variables]
-            rows = [tuple(s) for s in islice(result, job.max_rows + 1)]
-            if len(rows) > job.max_rows:
-                _error(sock, 400, _too_many(job.max_rows, "rows"))
+                kind = "SELECT" if isinstance(result, ox.QuerySolutions) else "ASK"
+                _error(sock, 406, f"{kind} results cannot be given in the accepted media types.")
                 return
             rfmt = ResultsFormat(job.results_format)
-            out = FrameWriter(sock, 200, RESULTS_MEDIA[rfmt].content_type)
-            pieces: list[str] = []
-            size = 0
-            for piece in ROW_WRITERS[rfmt](variables, rows):
-                pieces.append(piece)
-                size += len(piece)
-                if size >= wire.CHUNK_BYTES:
-                    out.write("".join(pieces).encode())
-                    pieces, size = [], 0
-            out.write("".join(pieces).encode())
-            out.close()
-        elif isinstance(result, ox.QueryBoolean):
-            if job.results_format < 0:
-                _error(sock, 406, "ASK results cannot be given in the accepted media types.")
-                return
-            rfmt = ResultsFormat(job.results_format)
-            out = FrameWriter(sock, 200, RESULTS_MEDIA[rfmt].content_type)
-            out.write(write_boolean(rfmt, bool(result)))
-            out.close()
+            result.serialize(cast(IO[bytes], out), OX_RESULTS_FORMAT[rfmt])
+            content_type = RESULTS_MEDIA[rfmt].content_type
         else:
             if job.graph_format < 0:
                 _error(sock, 406, "Graph results cannot be given in the accepted media types.")
                 return
-            triples = list(islice(result, job.max_rows + 1))
-            if len(triples) > job.max_rows:
-                _error(sock, 400, _too_many(job.max_rows, "triples"))
-                return
             gfmt = GraphFormat(job.graph_format)
-            out = FrameWriter(sock, 200, GRAPH_MEDIA[gfmt].content_type)
-            oxfmt = OX_GRAPH_FORMAT[gfmt]
-            data: list[Any] = triples
-            if oxfmt.supports_datasets:
-                data = [ox.Quad(t.subject, t.predicate, t.object) for t in triples]
             prefixes = PREFIXES if gfmt in (GraphFormat.TURTLE, GraphFormat.TRIG) else None
-            ox.serialize(data, cast(IO[bytes], out), oxfmt, prefixes=prefixes)
-            out.close()
+            ox.serialize(result, cast(IO[bytes], out), OX_GRAPH_FORMAT[gfmt], prefixes=prefixes)
+            content_type = GRAPH_MEDIA[gfmt].content_type
+        sending = True
+        out.send(sock, content_type)
+    except ResultTooLarge:
+        _error(sock, 400, _too_large(job.max_bytes))
     except Exception as error:
-        if out is not None and out.started:
+        if sending:
             raise StreamBroken(str(error)) from error
         status, message = _failure(error, verdict.services)
         _error(sock, status, message)
