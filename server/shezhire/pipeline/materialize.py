@@ -169,8 +169,7 @@ def materialize(store: ox.Store, bounds: list[ox.Quad]) -> dict[str, int]:
 
     Each rule is a CONSTRUCT over the union default graph, run to its end before its triples
     are loaded into graph/inferred (as an INSERT ... WHERE evaluates its WHERE first), so each
-    rule sees what the earlier ones added, as before. The triples go from the query to the
-    store as N-Triples, in Rust: no Python object per quad.
+    rule sees what the earlier ones added, as before.
     """
     inferred = ox.NamedNode(INFERRED_GRAPH)
     added: dict[str, int] = {}
@@ -178,8 +177,8 @@ def materialize(store: ox.Store, bounds: list[ox.Quad]) -> dict[str, int]:
     for rule in RULES:
         triples = store.query(rule.construct(), use_default_graph_as_union=True)
         assert isinstance(triples, ox.QueryTriples)
-        data = triples.serialize(format=ox.RdfFormat.N_TRIPLES) or b""
-        store.load(input=data, format=ox.RdfFormat.N_TRIPLES, to_graph=inferred)
+        # Not through N-Triples text: serializing a CONSTRUCT result renames blank nodes.
+        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, inferred) for t in triples)
         before, size = size, _inferred_size(store)
         added[rule.name] = size - before
     store.extend(bounds)
