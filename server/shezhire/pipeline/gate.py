@@ -3,8 +3,8 @@
 Two engines give the same verdicts (a differential test holds them to it, tests/pipeline/
 test_gate_differential.py): ``fast`` (the default), the Rust validator of the PyPI package
 ``shacl``, fed the staged quads as N-Triples, and ``pyshacl``, the reference, over an rdflib
-copy of them. Choose with ``--gate`` or ``SHEZHIRE_GATE``. Why ``shacl``: see
-docs/build-at-scale.md (measured against pySHACL, pyshacl-turbo and the old gate).
+copy of them. Choose with ``--gate`` or ``SHEZHIRE_GATE``. Why ``shacl``: README.md, "The
+build at scale" (measured against pySHACL and pyshacl-turbo).
 
 Every result is reported alike: the focus node and the value as N-Triples terms, the path in
 SPARQL property-path syntax, the shape (its IRI; a blank shape as ``<named ancestor> / property
