@@ -9,6 +9,8 @@ on its own; under --workdir, never into data/ttl), then runs each part. ``build`
 reference path in the same run, and once more after one data file changed (the incremental
 path), each in a fresh process, and prints per scale and phase (parse, gate, materialize,
 publish, stats) the wall time and peak memory, with reference/new ratios.
+Beside each path's wall time: its CPU time (all threads; steadier than wall time on a machine
+shared with other work) and the 1-minute load average when it ended.
 ``--old-materialize`` also uses the pre-issue-11 materialization in the reference path
 (quadratic: minutes at x30). Run by hand; not a test.
 """
@@ -52,8 +54,10 @@ def run_build(tree: Path, work: Path, paths: list[str], old_materialize: bool) -
 
 
 def table(results: dict[int, dict[str, Any]]) -> str:
-    head = f"{'scale':>5} {'quads':>9} {'path':<10} " + " ".join(
-        f"{p + ' s/MB':>18}" for p in (*PHASES, "total")
+    head = (
+        f"{'scale':>5} {'quads':>9} {'path':<10} "
+        + " ".join(f"{p + ' s/MB':>18}" for p in (*PHASES, "total"))
+        + f" {'cpu s':>7} {'load':>5}"
     )
     lines = [head, "-" * len(head)]
     for scale, figures in results.items():
@@ -69,7 +73,9 @@ def table(results: dict[int, dict[str, Any]]) -> str:
             ]
             cells.append(f"{f['seconds']:8.2f}/{f['peak_mb']:<7.0f}")
             lines.append(
-                f"{scale:>5} {f['quads']:>9} {path:<10} " + " ".join(f"{c:>18}" for c in cells)
+                f"{scale:>5} {f['quads']:>9} {path:<10} "
+                + " ".join(f"{c:>18}" for c in cells)
+                + f" {f.get('cpu_seconds', 0):7.1f} {f.get('load_average', 0):5.1f}"
             )
         if "new" in figures and "reference" in figures:
             new, ref = figures["new"], figures["reference"]

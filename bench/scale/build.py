@@ -2,8 +2,9 @@
 
 :func:`measure` runs one build in a fresh process (``python -m scale.build ...``) so that each
 path's peak memory is its own, and returns, per phase (parse, gate, materialize, publish,
-stats), the wall time and the peak resident set (VmHWM, reset at the start of each phase
-through /proc/self/clear_refs), plus the whole build's. Paths:
+stats), the wall time, the CPU time of the process (all threads) and the peak resident set
+(VmHWM, reset at the start of each phase through /proc/self/clear_refs), plus the whole
+build's and the load average at its end. Paths:
 
 - ``new``: the default build (``--gate fast``, incremental gate on a cold record: full);
 - ``reference``: the same build with pySHACL (``--gate pyshacl``), everything else equal;
@@ -46,30 +47,34 @@ def _run(root: Path, store: Path, gate: str, old_materialize: bool) -> dict[str,
     """One build in this process, phase by phase."""
     from shezhire.config import Settings  # noqa: PLC0415
     from shezhire.pipeline import build, materialize  # noqa: PLC0415
+    from shezhire.pipeline.phases import PHASE_OBSERVERS  # noqa: PLC0415
 
     phases: dict[str, dict[str, float]] = {}
-    started: dict[str, float] = {}
+    started: dict[str, tuple[float, float]] = {}
 
     def observe(name: str, start: bool) -> None:
         if start:
             _reset_peak()
-            started[name] = time.perf_counter()
+            started[name] = (time.perf_counter(), time.process_time())
         else:
             phases[name] = {
-                "seconds": time.perf_counter() - started[name],
+                "seconds": time.perf_counter() - started[name][0],
+                "cpu_seconds": time.process_time() - started[name][1],
                 "peak_mb": _peak_kib() / 1024,
             }
 
-    build.PHASE_OBSERVERS.append(observe)
+    PHASE_OBSERVERS.append(observe)
     if old_materialize:
         materialize.materialize = materialize.materialize_by_update  # type: ignore[assignment]
     settings = Settings(root=root, store_path=store, gate=gate)  # type: ignore[arg-type]
-    begin = time.perf_counter()
+    begin, begin_cpu = time.perf_counter(), time.process_time()
     summary = build.build(settings)
     total = time.perf_counter() - begin
     return {
         "phases": phases,
         "seconds": total,
+        "cpu_seconds": time.process_time() - begin_cpu,
+        "load_average": os.getloadavg()[0],
         "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "quads": summary.quads + sum(summary.materialized.values()),
         "gate": summary.gate,

@@ -6,6 +6,11 @@ along triples (paths, the types of value nodes, the class hierarchy). Files are 
 * **Shared terms** are the IRIs the ontology files use (classes, properties, SKOS concepts).
   Every other IRI, and every blank-node label, is a *link*: two data files that both use one
   link (as subject or object) are linked, and the *components* are the classes of linked files.
+* An IRI a file uses only as the object of ``rdf:type`` (a class from outside the ontology
+  files, e.g. ``bibo:Book``) is a *type use*, not a link: what a walk reads about a class is
+  where the class is the subject (its ``rdfs:subClassOf``...), so a type use links its file to
+  the files that use the IRI otherwise (as a subject or another object), not to every file that
+  types a node with it (unless some shape walks ``rdf:type`` backwards: then it is a link).
 * A data file is **global** when it could change what is read about a shared term: it has a
   triple whose subject is a shared term, or whose object is a shared term and whose predicate
   is walked backwards by some shape (``sh:inversePath``).
@@ -38,7 +43,8 @@ import pyoxigraph as ox
 
 from shezhire.pipeline.sources import InputFile, InputKind
 
-_VERSION = 1
+_VERSION = 2
+_RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _SH = "http://www.w3.org/ns/shacl#"
 # Shape features whose reach this rule does not bound: any of them means full validation.
 _UNBOUNDED = tuple(
@@ -55,10 +61,16 @@ def _key(term: object) -> str:
     return hashlib.blake2b(str(term).encode(), digest_size=8).hexdigest()
 
 
+def term_key(term: object) -> str:
+    """The key of a term (an IRI or blank node as N-Triples text), as the links record it."""
+    return _key(term)
+
+
 @dataclass
 class FileLinks:
     keys: list[str]
     is_global: bool
+    type_keys: list[str] = field(default_factory=list)  # type uses (see above)
 
 
 @dataclass
@@ -101,22 +113,62 @@ def context(store: ox.Store, items: list[InputFile], engine: str, code: str) -> 
     return Context(digest.hexdigest(), shared, inverse, bounded)
 
 
+def _rows(store: ox.Store, query: str) -> list[list[str]]:
+    """The rows of a SELECT as N-Triples terms, serialized in Rust (no object per term)."""
+    solutions = store.query(query)
+    assert isinstance(solutions, ox.QuerySolutions)
+    text = (solutions.serialize(format=ox.QueryResultsFormat.TSV) or b"").decode()
+    return [line.split("\t") for line in text.split("\n")[1:] if line]
+
+
+def links_of_all(store: ox.Store, graph_iris: list[str], ctx: Context) -> dict[str, FileLinks]:
+    """The links of each of the staged data graphs `graph_iris`, and whether it is global.
+
+    A few SELECT DISTINCT queries serialized as TSV: a term is compared and hashed as its
+    N-Triples text (what :func:`_key` hashes), never built as a Python object per quad.
+    """
+    if not graph_iris:
+        return {}
+    values = "VALUES ?g { " + " ".join(f"<{g}>" for g in graph_iris) + " }"
+    shared = {f"<{iri}>" for iri in ctx.shared}
+    regular: dict[str, set[str]] = {g: set() for g in graph_iris}
+    typed: dict[str, set[str]] = {g: set() for g in graph_iris}
+    is_global = dict.fromkeys(graph_iris, False)
+    type_is_link = _RDF_TYPE in ctx.inverse
+    for graph_term, node in _rows(
+        store, f"SELECT DISTINCT ?g ?n WHERE {{ {values} GRAPH ?g {{ ?n ?p ?o }} }}"
+    ):
+        graph = graph_term[1:-1]
+        if node in shared:
+            is_global[graph] = True
+        else:
+            regular[graph].add(node)
+    for graph_term, predicate, node in _rows(
+        store,
+        f"SELECT DISTINCT ?g ?p ?n WHERE {{ {values} GRAPH ?g {{ ?s ?p ?n }} "
+        "FILTER(!isLiteral(?n)) }",
+    ):
+        graph = graph_term[1:-1]
+        if node in shared:
+            if predicate[1:-1] in ctx.inverse:
+                is_global[graph] = True
+        elif predicate[1:-1] == _RDF_TYPE and not type_is_link:
+            typed[graph].add(node)
+        else:
+            regular[graph].add(node)
+    return {
+        g: FileLinks(
+            sorted({_key(n) for n in regular[g]}),
+            is_global[g],
+            sorted({_key(n) for n in typed[g] - regular[g]}),
+        )
+        for g in graph_iris
+    }
+
+
 def links_of(store: ox.Store, graph_iri: str, ctx: Context) -> FileLinks:
     """The links of one staged data file, and whether it is global."""
-    nodes: set[ox.NamedNode | ox.BlankNode] = set()
-    is_global = False
-    for q in store.quads_for_pattern(None, None, None, ox.NamedNode(graph_iri)):
-        subject, obj = q.subject, q.object
-        if isinstance(subject, ox.NamedNode) and subject.value in ctx.shared:
-            is_global = True
-        elif isinstance(subject, ox.NamedNode | ox.BlankNode):
-            nodes.add(subject)
-        if isinstance(obj, ox.NamedNode) and obj.value in ctx.shared:
-            if q.predicate.value in ctx.inverse:
-                is_global = True
-        elif isinstance(obj, ox.NamedNode | ox.BlankNode):
-            nodes.add(obj)
-    return FileLinks(sorted({_key(node) for node in nodes}), is_global)
+    return links_of_all(store, [graph_iri], ctx)[graph_iri]
 
 
 @dataclass
@@ -136,7 +188,10 @@ class State:
             return cls(
                 raw["context"],
                 dict(raw["files"]),
-                {h: FileLinks(v["keys"], v["global"]) for h, v in raw["links"].items()},
+                {
+                    h: FileLinks(v["keys"], v["global"], v.get("types", []))
+                    for h, v in raw["links"].items()
+                },
             )
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return cls()
@@ -147,7 +202,10 @@ class State:
             "version": _VERSION,
             "context": self.context,
             "files": self.files,
-            "links": {h: {"keys": v.keys, "global": v.is_global} for h, v in self.links.items()},
+            "links": {
+                h: {"keys": v.keys, "global": v.is_global, "types": v.type_keys}
+                for h, v in self.links.items()
+            },
         }
         temporary = path.with_name(f".{path.name}.{os.getpid()}")
         try:
@@ -159,7 +217,7 @@ class State:
 
 
 def components(files: dict[str, FileLinks]) -> list[set[str]]:
-    """The classes of files linked by a shared link (union-find)."""
+    """The classes of linked files (union-find): a shared link, or a type use of a link."""
     parent = {f: f for f in files}
 
     def find(f: str) -> str:
@@ -168,18 +226,45 @@ def components(files: dict[str, FileLinks]) -> list[set[str]]:
             f = parent[f]
         return f
 
+    def union(a: str, b: str) -> None:
+        a, b = find(a), find(b)
+        if a != b:
+            parent[a] = b
+
     owner: dict[str, str] = {}
     for f, links in files.items():
         for key in links.keys:
             other = owner.setdefault(key, f)
             if other != f:
-                a, b = find(f), find(other)
-                if a != b:
-                    parent[a] = b
+                union(f, other)
+    for f, links in files.items():
+        for key in links.type_keys:
+            user = owner.get(key)
+            if user is not None:
+                union(f, user)
     classes: dict[str, set[str]] = {}
     for f in files:
         classes.setdefault(find(f), set()).add(f)
     return list(classes.values())
+
+
+def closure(old: dict[str, FileLinks], new: dict[str, FileLinks], seeds: set[str]) -> set[str]:
+    """The files to redo: `seeds` grown by whole components, old and new, to a fixpoint.
+
+    Every other file is in `old` and `new` alike, and they form whole components of both: what
+    a rule over one component reads is the same before and after (see the module docstring).
+    """
+    old_of = {f: c for c in components(old) for f in c}
+    new_of = {f: c for c in components(new) for f in c}
+    done: set[str] = set()
+    todo = set(seeds)
+    while todo:
+        f = todo.pop()
+        if f in done:
+            continue
+        done.add(f)
+        todo |= (old_of.get(f, set()) | new_of.get(f, set())) - done
+    return done
 
 
 @dataclass
@@ -202,12 +287,17 @@ def plan(
     data: dict[str, str],
     old: State,
     ctx: Context,
+    keep: dict[str, FileLinks] | None = None,
 ) -> Plan:
-    """What to validate of `data` (graph IRI -> content hash), given the last clean `old`."""
-    links = {h: v for h, v in old.links.items() if h in data.values()}
-    for graph, digest in data.items():
-        if digest not in links:
-            links[digest] = links_of(store, graph, ctx)
+    """What to validate of `data` (graph IRI -> content hash), given the last clean `old`.
+
+    The links of a file version come from `keep` or `old` when known, else from the store.
+    """
+    known = {**old.links, **(keep or {})}
+    links = {h: v for h, v in known.items() if h in data.values()}
+    missing = {g: h for g, h in data.items() if h not in links}
+    for graph, found in links_of_all(store, sorted(missing), ctx).items():
+        links[missing[graph]] = found
     new_state = State(ctx.digest, dict(data), links)
     everything = sorted(data)
 
@@ -231,13 +321,23 @@ def plan(
         links[data[g]].is_global for g in changed
     ):
         return full("a file that describes ontology terms changed")
-    touched: set[str] = set()
+    touched_keys: set[str] = set()
+    touched_types: set[str] = set()
     for h in old_versions:
-        touched.update(old.links[h].keys)
+        touched_keys.update(old.links[h].keys)
+        touched_types.update(old.links[h].type_keys)
     per_file = {g: links[h] for g, h in data.items()}
+
+    def touched(g: str) -> bool:  # linked to the old version of a changed or removed file
+        return bool(
+            touched_keys.intersection(per_file[g].keys)
+            or touched_keys.intersection(per_file[g].type_keys)
+            or touched_types.intersection(per_file[g].keys)
+        )
+
     affected: set[str] = set()
     for component in components(per_file):
-        if component & changed or any(touched.intersection(per_file[g].keys) for g in component):
+        if component & changed or any(touched(g) for g in component):
             affected |= component
     globals_ = {g for g, v in per_file.items() if v.is_global}
     graphs = sorted(affected | globals_)

@@ -155,7 +155,7 @@ def date_bounds(store: ox.Store, graph_files: dict[str, Path]) -> list[ox.Quad]:
     return quads
 
 
-def _inferred_size(store: ox.Store) -> int:
+def inferred_size(store: ox.Store) -> int:
     solutions = store.query(
         f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }}"
     )
@@ -164,22 +164,47 @@ def _inferred_size(store: ox.Store) -> int:
     return int(count.value) if isinstance(count, ox.Literal) else 0
 
 
+def add_ntriples(store: ox.Store, data: bytes, graph: ox.NamedNode) -> None:
+    """Add N-Triples `data` (written from `store` itself) to `graph`, blank nodes kept.
+
+    ``Store.load`` gives the blank nodes of what it loads new names, which would cut a
+    derived triple off the node it is about; ``ox.parse`` keeps labels. So lines that hold a
+    blank node (``_:``; a literal that merely contains it only takes the slower way) go
+    through Python objects, and every other line is loaded in Rust (lenient: these IRIs were
+    checked when their files were parsed).
+    """
+    if not data:
+        return
+    if b"_:" not in data:
+        store.load(data, format=ox.RdfFormat.N_TRIPLES, to_graph=graph, lenient=True)
+        return
+    lines = data.split(b"\n")
+    blank = b"\n".join(line for line in lines if b"_:" in line)
+    plain = b"\n".join(line for line in lines if b"_:" not in line)
+    if plain.strip():
+        store.load(plain, format=ox.RdfFormat.N_TRIPLES, to_graph=graph, lenient=True)
+    store.extend(
+        ox.Quad(q.subject, q.predicate, q.object, graph)
+        for q in ox.parse(blank, format=ox.RdfFormat.N_TRIPLES)
+    )
+
+
 def materialize(store: ox.Store, bounds: list[ox.Quad]) -> dict[str, int]:
     """Apply every rule to the staging store, add the date bounds; return what each added.
 
     Each rule is a CONSTRUCT over the union default graph, run to its end before its triples
     are loaded into graph/inferred (as an INSERT ... WHERE evaluates its WHERE first), so each
-    rule sees what the earlier ones added, as before.
+    rule sees what the earlier ones added, as before. Its result is serialized and loaded in
+    Rust (:func:`add_ntriples`): no Python object per triple unless it holds a blank node.
     """
     inferred = ox.NamedNode(INFERRED_GRAPH)
     added: dict[str, int] = {}
-    size = _inferred_size(store)
+    size = inferred_size(store)
     for rule in RULES:
         triples = store.query(rule.construct(), use_default_graph_as_union=True)
         assert isinstance(triples, ox.QueryTriples)
-        # Not through N-Triples text: serializing a CONSTRUCT result renames blank nodes.
-        store.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, inferred) for t in triples)
-        before, size = size, _inferred_size(store)
+        add_ntriples(store, triples.serialize(format=ox.RdfFormat.N_TRIPLES) or b"", inferred)
+        before, size = size, inferred_size(store)
         added[rule.name] = size - before
     store.extend(bounds)
     added["EDTF date bounds"] = len(bounds)
