@@ -158,6 +158,8 @@ def _rebuild(
         if any(v.is_global for v in (*old_links.values(), *new_links.values())):
             raise _Full("a data file describes ontology terms")
         affected = incremental.closure(old_links, new_links, changed | removed)
+        if 4 * len(affected) > 3 * len(data):
+            raise _Full("the change reaches most files: a full build is quicker")
         affected_new = sorted(affected & set(data))
         affected_old = sorted(affected & set(old_files))
         for g in affected_new:
@@ -225,10 +227,6 @@ def _rebuild(
             ox.Quad(t.subject, t.predicate, t.object, inferred)
             for t in ox.parse(b"\n".join(blank_new), format=ox.RdfFormat.N_TRIPLES)
         ]
-        gone_quads = [
-            ox.Quad(t.subject, t.predicate, t.object, inferred)
-            for t in ox.parse(b"\n".join(gone), format=ox.RdfFormat.N_TRIPLES)
-        ]
         added_text = b"\n".join(added)
 
     def write(target: Path) -> None:
@@ -240,18 +238,22 @@ def _rebuild(
             del source
         disk = ox.Store(str(target))
         try:
-            for g in affected_old:
-                graph = ox.NamedNode(g)
-                blanks = _graph_blank_nodes(disk, graph)
-                for node in blanks:
-                    for quad in [
-                        *disk.quads_for_pattern(node, None, None, inferred),
-                        *disk.quads_for_pattern(None, None, node, inferred),
-                    ]:
-                        disk.remove(quad)
-                disk.remove_graph(graph)
-            for quad in gone_quads:
-                disk.remove(quad)
+            if affected_old:
+                # Derived triples about the blank nodes of the old affected files, then theirs.
+                values = "VALUES ?g { " + " ".join(f"<{g}>" for g in affected_old) + " }"
+                where = f"{values} GRAPH ?g {{ {{ ?b ?x ?y }} UNION {{ ?y ?x ?b }} }} "
+                where += "FILTER(isBlank(?b))"
+                disk.update(
+                    f"DELETE {{ GRAPH <{INFERRED_GRAPH}> {{ ?b ?p ?o }} }} WHERE {{ {where} "
+                    f"GRAPH <{INFERRED_GRAPH}> {{ ?b ?p ?o }} }} ; "
+                    f"DELETE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?b }} }} WHERE {{ {where} "
+                    f"GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?b }} }}"
+                )
+                for g in affected_old:
+                    disk.remove_graph(ox.NamedNode(g))
+            if gone:
+                body = b"\n".join(gone).decode()
+                disk.update(f"DELETE DATA {{ GRAPH <{INFERRED_GRAPH}> {{ {body} }} }}")
             disk.extend(payload)
             if added_text:
                 disk.load(
@@ -271,16 +273,15 @@ def _rebuild(
     return Rebuilt(write, gate_note, note, quoted)
 
 
-def _graph_blank_nodes(store: ox.Store, graph: ox.NamedNode) -> set[ox.BlankNode]:
-    nodes: set[ox.BlankNode] = set()
-    for quad in store.quads_for_pattern(None, None, None, graph):
-        for node in (quad.subject, quad.object):
-            if isinstance(node, ox.BlankNode):
-                nodes.add(node)
-    return nodes
-
-
 def _graph_blanks(store: ox.Store, graphs: list[str]) -> set[bytes]:
-    return {
-        node.value.encode() for g in graphs for node in _graph_blank_nodes(store, ox.NamedNode(g))
-    }
+    """The labels of the blank nodes in `graphs` (one query, serialized in Rust)."""
+    if not graphs:
+        return set()
+    values = "VALUES ?g { " + " ".join(f"<{g}>" for g in graphs) + " }"
+    solutions = store.query(
+        f"SELECT DISTINCT ?b WHERE {{ {values} GRAPH ?g {{ {{ ?b ?x ?y }} UNION {{ ?y ?x ?b }} }}"
+        " FILTER(isBlank(?b)) }"
+    )
+    assert isinstance(solutions, ox.QuerySolutions)
+    text = solutions.serialize(format=ox.QueryResultsFormat.TSV) or b""
+    return {line[2:] for line in text.split(b"\n")[1:] if line.startswith(b"_:")}
