@@ -49,6 +49,10 @@ def test_build_publishes_every_kind_of_entity(built: tuple[Settings, BuildSummar
         "places",
         "quotes",
         "observations",
+        "policies",
+        "assessments",
+        "secondary citations",
+        "open identities",
     ):
         assert summary.entities[kind] > 0, kind
 

@@ -129,7 +129,8 @@ def test_sighup_switches_at_once_and_a_broken_build_keeps_the_old(versioned: Pat
 
 
 def test_a_request_in_flight_finishes_on_its_snapshot(versioned: Path) -> None:
-    publish(versioned, "big", 20_000)
+    # Big enough (~15 MB) that the socket buffers cannot take the whole dump before the switch.
+    publish(versioned, "big", 150_000)
     settings = Settings(store_path=versioned, query_workers=1)
     with LiveServer(settings) as server, httpx.Client(base_url=server.url, timeout=60) as http:
         expected = http.get("/dump.nq").content

@@ -125,12 +125,18 @@ def test_description_parses_and_holds_the_entity(
     petr = rdflib.URIRef(PETR)
     label = rdflib.URIRef(RDFS + "label")
     assert (petr, label, rdflib.Literal("Petr Vasilievich Khomutnikov", lang="en")) in graph
-    # Its citations (blank nodes it owns) come with their quotes.
+    # Its citations (IRIs the build gives them, below /id/citation/person/...) come with their
+    # quotes, each also an oa:TextQuoteSelector of its own; no blank node anywhere.
     citations = list(graph.objects(petr, rdflib.URIRef(SHZ + "citation")))
     assert citations
-    assert all(isinstance(c, rdflib.BNode) for c in citations)
+    prefix = "https://w3id.org/shezhire/id/citation/person/petr-vasilievich-khomutnikov/"
+    assert all(isinstance(c, rdflib.URIRef) and str(c).startswith(prefix) for c in citations)
     quotes = [str(q) for c in citations for q in graph.objects(c, rdflib.URIRef(OA_EXACT))]
     assert any("Petr Vasilievich Khomutnikov" in q for q in quotes)
+    selector = rdflib.URIRef("http://www.w3.org/ns/oa#hasSelector")
+    for citation in citations:
+        assert list(graph.objects(citation, selector)) == [rdflib.URIRef(f"{citation}/quote")]
+    assert not any(isinstance(t, rdflib.BNode) for triple in graph for t in triple)
     # Ties that mention him, with their labels, and an event's participation of him.
     father = rdflib.URIRef("https://w3id.org/shezhire/id/tie/b2023-vasilii-father-of-petr")
     assert (father, rdflib.URIRef(SHZ + "tieObject"), petr) in graph

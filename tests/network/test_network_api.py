@@ -33,6 +33,7 @@ KANUKOV = P + "harti-kanukov"
 NOMINKHANOV = P + "tseren-dorzhi-nominkhanov"
 GORODOVIKOV = P + "oka-ivanovich-gorodovikov"
 OCHKI = P + "ochki-kolpakovna-khomutnikova"
+ALEXANDER = P + "alexander"
 ALEXANDER_SON = P + "alexander-youngest-son"
 BOLATKHAN = "https://w3id.org/shezhire/id/work/bolatkhan-2023"
 
@@ -59,14 +60,23 @@ def test_aduchi_and_petr_are_tied_by_inferred_relative_or_fictive_kin(network):
     assert tie["certainty"] == "probable"
     assert tie["type_iri"] == "https://w3id.org/shezhire/vocab/kin/relative-or-fictive-kin"
     assert tie["sources"] == [BOLATKHAN]
-    # grounded in Mergen's report: footnotes 30-31 and the personal files they cite
-    (citation,) = tie["citations"]
-    assert citation["footnote"] == "31"
-    assert (
-        "Aduchi and Petr were connected through relative or fictive kin ties" in (citation["quote"])
+    # grounded in Mergen's report (fn 30) and the author's conclusion (fn 31), each citation
+    # with the personal files its own footnote cites
+    report, conclusion = tie["citations"]
+    assert report["footnote"] == "30"
+    assert report["quote"] == "to visit his relatives, mentioning only the surname Khomutnikov."
+    assert [r["printed_citation"] for r in report["archival_references"]] == [
+        "QR BP QSAEAKA (Almaty), h. 9, f. 140, fol. 11",
+        "Ibid., h. 9, f. 84, fol. 86",
+    ]
+    assert conclusion["footnote"] == "31"
+    assert conclusion["quote"] == (
+        "Hence, it becomes apparent that Aduchi and Petr were connected through relative or"
+        " fictive kin ties."
     )
-    printed = [r["printed_citation"] for r in citation["archival_references"]]
-    assert "QR BP QSAEAKA (Almaty), h. 9, f. 140, fol. 11" in printed
+    assert [r["printed_citation"] for r in conclusion["archival_references"]] == [
+        "QR BP QSAEAKA (Astana), h. 9, f. 21, fol. 17–19"
+    ]
     assert "Mergen" in tie["comment"]
 
 
@@ -114,6 +124,7 @@ def test_petr_one_hop_ego_network(network):
     ego = ego_network(network, "person:petr-vasilievich-khomutnikov", hops=1)
     assert slugs(ego) == [
         "aduchi",
+        "alexander",
         "mergen",
         "ochki-kolpakovna-khomutnikova",
         "petr-khomutnikov-child-1",
@@ -143,6 +154,11 @@ def test_petr_two_hop_ego_network(network):
         "aduchi-child",
         "aduchi-mother",
         "aduchi-wife",
+        "alexander-daughter",
+        "alexander-family-agent-informants",
+        "alexander-other-son",
+        "alexander-son-in-law",
+        "alexander-wife",
         "alexander-youngest-son",
         "harti-kanukov",
         "i-v-stalin",
@@ -150,6 +166,7 @@ def test_petr_two_hop_ego_network(network):
         "kalyaev-coauthor-professor-2",
         "kermen",
         "lenin",
+        "oka-ivanovich-gorodovikov",
         "tseden-child-1",
         "tseden-child-2",
         "tseden-child-3",
@@ -198,6 +215,19 @@ def test_paths_aduchi_to_vasilii_each_step_explained(network):
             "ochki-kolpakovna-khomutnikova",
             "vasilii-alekseevich-khomutnikov",
         ],
+        [  # Alexander shares a connection with Petr through Vasilii, whom his son visited
+            "aduchi",
+            "petr-vasilievich-khomutnikov",
+            "alexander",
+            "alexander-youngest-son",
+            "vasilii-alekseevich-khomutnikov",
+        ],
+    ]
+    assert [[t["type"] for t in s.ties] for s in paths[4].steps] == [
+        ["relative-or-fictive-kin"],
+        ["connected-through"],
+        ["son"],
+        ["visited"],
     ]
     shortest = paths[0]
     assert shortest.labels == [
@@ -211,8 +241,14 @@ def test_paths_aduchi_to_vasilii_each_step_explained(network):
     assert (second.ties[0]["source"], second.ties[0]["target"]) == (VASILII, PETR)
     text = shortest.explain()
     assert "Aduchi (pseudonym) → Petr Vasilievich Khomutnikov → Vasilii Alekseevich" in text
-    assert "inferred, probable" in text and "fn. 31" in text and "fn. 23" in text
-    assert shortest.as_json()["steps"][0]["ties"][0]["citations"][0]["footnote"] == "31"
+    assert "inferred, probable" in text and "fn. 23" in text
+    assert (
+        "fn. 30 [QR BP QSAEAKA (Almaty), h. 9, f. 140, fol. 11] [Ibid., h. 9, f. 84, fol. 86]"
+        in text
+    )
+    assert "fn. 31 [QR BP QSAEAKA (Astana), h. 9, f. 21, fol. 17–19]" in text
+    citations = shortest.as_json()["steps"][0]["ties"][0]["citations"]
+    assert [c["footnote"] for c in citations] == ["30", "31"]
     # k shortest
     assert [p.nodes for p in find_paths(network, ADUCHI, VASILII, 4, k=1)] == [shortest.nodes]
 
@@ -229,7 +265,13 @@ def test_kalyaev_and_nominkhanov_are_linked_through_kanukov(network):
 
 def test_tseden_reaches_gorodovikov_through_the_khomutnikovs(network):
     (path,) = find_paths(network, TSEDEN, GORODOVIKOV, 6, k=1)
-    assert path.nodes == [TSEDEN, PETR, VASILII, ALEXANDER_SON, GORODOVIKOV]
+    # Vasilii and Gorodovikov were comrades-in-arms in the Civil War: one step, not through
+    # Alexander's youngest son, who visited both
+    assert path.nodes == [TSEDEN, PETR, VASILII, GORODOVIKOV]
+    assert [[t["type"] for t in s.ties] for s in path.steps][1:] == [["father"], ["comrade"]]
+    assert path.steps[2].ties[0]["tie"].endswith("/tie/b2023-gorodovikov-comrade-of-vasilii")
+    longer = find_paths(network, TSEDEN, GORODOVIKOV, 4)
+    assert [TSEDEN, PETR, VASILII, ALEXANDER_SON, GORODOVIKOV] in [p.nodes for p in longer]
 
 
 def test_one_component_holds_the_case(network):
@@ -251,10 +293,11 @@ def test_one_component_holds_the_case(network):
 def test_centrality_petr_is_the_broker(network):
     rows = centrality(network)
     assert rows[0]["node"] == PETR
-    assert rows[0]["neighbours"] == 13
+    assert rows[0]["neighbours"] == 14  # the 13 of issue 9 and Alexander (connected-through)
     assert rows[0]["betweenness"] > rows[1]["betweenness"] > 0
-    top = [r["node"] for r in rows[:5]]
-    assert KALYAEV in top and VASILII in top
+    # issue 10: Aduchi and Alexander (connected to Petr) now broker more than Vasilii
+    assert [r["node"] for r in rows[:5]] == [PETR, KALYAEV, NOMINKHANOV, ADUCHI, ALEXANDER]
+    assert VASILII in [r["node"] for r in rows[:10]]
 
 
 def test_filters(network):
@@ -334,7 +377,7 @@ def test_sparql_queries_agree_with_the_api(network, store_path):
     between = _sparql(store_path, "53-*.rq")
     assert {r["tie"] for r in between} == {d["tie"] for d in ties(network, PETR, TSEDEN).values()}
     degree = {r["person"]: int(r["degree"]) for r in _sparql(store_path, "54-*.rq")}
-    assert degree[PETR] == 13
+    assert degree[PETR] == 14
     group = {r["tie"] for r in _sparql(store_path, "55-*.rq")}
     assert "https://w3id.org/shezhire/id/tie/b2023-kalyaev-associated-with-kanukov" in group
 

@@ -47,7 +47,13 @@ def test_ego_json_is_node_link_with_evidence(server, network):
         "probable",
         "relative-or-fictive-kin",
     )
-    assert link["citations"][0]["footnote"] == "31"
+    assert [c["footnote"] for c in link["citations"]] == ["30", "31"]  # report, conclusion
+    assert [
+        [r["printed_citation"] for r in c["archival_references"]] for c in link["citations"]
+    ] == [
+        ["QR BP QSAEAKA (Almaty), h. 9, f. 140, fol. 11", "Ibid., h. 9, f. 84, fol. 86"],
+        ["QR BP QSAEAKA (Astana), h. 9, f. 21, fol. 17–19"],
+    ]
     node = next(n for n in data["nodes"] if n["id"] == P + "mergen")
     assert node["label"] == "Mergen (pseudonym)" and node["pseudonym"] is True
 

@@ -10,7 +10,7 @@ import pytest
 from tree_support import CLAIM, ROOT, make_tree, run, write_data
 
 from shezhire.config import INFERRED_GRAPH, Settings
-from shezhire.pipeline import load, materialize
+from shezhire.pipeline import evidence, incremental, load, materialize
 from shezhire.pipeline.sources import discover
 
 sys.path.insert(0, str(ROOT / "bench"))
@@ -133,11 +133,101 @@ def test_rebuild_publishes_what_a_full_build_does(tmp_path: Path) -> None:
         ),
         # nothing changed
         lambda: None,
+        # a file that adds a citation to a fact of another file, with the locator and the
+        # publication of one it has: both are numbered now (-1, -2), the unchanged file's too
+        lambda: (data / "zz-cite.nt").write_bytes(second_citation),
+        # ... and removed again: the first one gets its unnumbered IRI back
+        (data / "zz-cite.nt").unlink,
     ]
+    fact, first = _a_citation(nt_file := data / "000-bolatkhan-2023-a-c1.nt")
+    second_citation = _second_citation(nt_file, fact, first)
     for number, change in enumerate(changes):
         change()
         note = _build(root, rebuilt)
         assert "(rebuild)" in note, note
         full = tmp_path / f"full-{number}" / "store"
         _build(root, full, gate_incremental=False)
-        assert _contents(rebuilt) == _contents(full), note
+        contents = _contents(full)
+        assert _contents(rebuilt) == contents, note
+        # The minted IRIs are compared too: no blank node is left to hide a difference.
+        assert not any("_:" in q.split('"')[0] for q in contents)
+        cited = _citations_of(full, fact)
+        assert _citations_of(rebuilt, fact) == cited
+        assert all(c.startswith(evidence.CITATION_BASE) for c in cited), cited
+        numbered = sorted(c for c in cited if c.endswith(("-1", "-2")))
+        if (data / "zz-cite.nt").exists():
+            assert len(numbered) == 2 and numbered[0][:-2] == numbered[1][:-2], cited
+        else:
+            assert not numbered, cited
+
+
+_CITATION = "https://w3id.org/shezhire/ontology#citation"
+_EXACT = "http://www.w3.org/ns/oa#exact"
+
+
+def _a_citation(path: Path) -> tuple[ox.NamedNode, ox.BlankNode]:
+    """A fact of the N-Triples file `path` and one of its blank-node citations."""
+    for triple in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES):
+        if triple.predicate.value == _CITATION and isinstance(triple.object, ox.BlankNode):
+            assert isinstance(triple.subject, ox.NamedNode)
+            return triple.subject, triple.object
+    raise AssertionError(f"no blank citation in {path}")
+
+
+def _second_citation(path: Path, fact: ox.NamedNode, first: ox.BlankNode) -> bytes:
+    """Another citation of `fact` with the locator and the publication of `first` (another
+    quote), as N-Triples of a file of its own."""
+    second = ox.BlankNode("zzsecond")
+    triples = [ox.Triple(fact, ox.NamedNode(_CITATION), second)]
+    for triple in ox.parse(path=str(path), format=ox.RdfFormat.N_TRIPLES):
+        if triple.subject == first:
+            obj = triple.object
+            if triple.predicate.value == _EXACT:
+                obj = ox.Literal("another quote of the same page")
+            triples.append(ox.Triple(second, triple.predicate, obj))
+    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+
+
+def _citations_of(store_link: Path, fact: ox.NamedNode) -> list[str]:
+    store = ox.Store.read_only(str(store_link.resolve()))
+    try:
+        return sorted(
+            str(q.object.value)
+            for q in store.quads_for_pattern(fact, ox.NamedNode(_CITATION), None, None)
+        )
+    finally:
+        del store
+
+
+def test_sparql_constraints_the_incremental_rule_bounds() -> None:
+    """The shapes' SPARQL constraints are walks from $this; other queries validate in full."""
+    shapes = ox.Store()
+    graph = ox.NamedNode("https://w3id.org/shezhire/graph/shapes")
+    shapes.load(
+        path=str(ROOT / "shapes" / "shezhire.ttl"), format=ox.RdfFormat.TURTLE, to_graph=graph
+    )
+    reach = incremental.sparql_reach(shapes, graph)
+    assert len(reach) >= 3 and all(r is not None for r in reach), reach
+    # shape:IdentityQuestion-reconstruction walks shz:question backwards
+    assert any(r and "https://w3id.org/shezhire/ontology#question" in r for r in reach)
+    prefix = "@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .\n"
+    for query, bounded in (
+        (
+            "SELECT $this WHERE { $this $PATH ?v . ?v ex:p ?w . FILTER NOT EXISTS { ?w ex:q 1 } }",
+            True,
+        ),
+        ("SELECT $this WHERE { $this $PATH ?v . ?other a ex:Thing }", False),
+        ("SELECT $this WHERE { $this $PATH ?v . GRAPH ?g { ?v ex:p ?w } }", False),
+        ("SELECT $this WHERE { $this ?anything ?v }", False),
+        ("SELECT $this WHERE { $this ex:p* ?v }", False),
+    ):
+        store = ox.Store()
+        # The query's prefixes come from sh:declare, as in the shapes file.
+        declare = '[ sh:prefix "ex" ; sh:namespace "http://example.org/" ]'
+        shape = f'ex:s sh:path ex:p ; sh:sparql [ sh:select """{query}""" ] ; '
+        store.load(
+            (prefix + shape + f"sh:declare {declare} .").encode(),
+            format=ox.RdfFormat.TURTLE,
+            to_graph=graph,
+        )
+        assert (incremental.sparql_reach(store, graph)[0] is not None) is bounded, query

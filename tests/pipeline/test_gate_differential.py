@@ -25,13 +25,15 @@ import rdflib
 from rdflib.namespace import SH
 
 from shezhire.config import GRAPH_BASE, Settings
-from shezhire.pipeline import gate, load
+from shezhire.pipeline import evidence, gate, load
 from shezhire.pipeline.sources import InputFile, InputKind, discover
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = sorted((ROOT / "tests" / "shapes" / "cases").glob("*.ttl"))
 RDF_TYPE = ox.NamedNode(str(rdflib.RDF.type))
 SUBCLASS = "http://www.w3.org/2000/01/rdf-schema#subClassOf"
+SHZ = "https://w3id.org/shezhire/ontology#"
+SHAPE = "https://w3id.org/shezhire/shapes#"
 
 pytestmark = [
     pytest.mark.slow,
@@ -58,6 +60,7 @@ def _both(store: ox.Store, data: list[str], shapes: list[str]) -> tuple[object, 
 def _tree_store() -> tuple[ox.Store, list[str], list[str], list[str]]:
     items = discover(Settings(root=ROOT, store_path=Path("/nonexistent/store")))
     store, _counts = load.parse_all(items)
+    evidence.name_evidence(store)  # as the build does before its gate
     ontology = [i.graph_iri for i in items if i.kind is InputKind.ONTOLOGY]
     shapes = [i.graph_iri for i in items if i.kind is InputKind.SHAPES]
     data = [i.graph_iri for i in items if i.kind is InputKind.DATA]
@@ -81,6 +84,8 @@ def case_outcomes(path: Path) -> tuple[object, object]:
         format=ox.RdfFormat.N_TRIPLES,
         to_graph=ox.NamedNode(graph),
     )
+    # The case as the gate sees it: its evidence named by the build's step (as tests/shapes).
+    evidence.name_evidence(store)
     ontology = [i.graph_iri for i in items if i.kind is InputKind.ONTOLOGY]
     return _both(store, [*ontology, graph], [GRAPH_BASE + "shapes"])
 
@@ -332,8 +337,29 @@ def test_injected_violations() -> None:
         datatype = (*key[:3], str(SH.DatatypeConstraintComponent), key[4])
         if key[3] == str(SH.MinInclusiveConstraintComponent) and reference[datatype]:
             del extra[key]
+    # A second one, where the verdict cannot differ either: shape:Citation-referenceFootnote
+    # compares footnotes with ``!=`` in SPARQL, and a wrongly typed footnote makes that a type
+    # error, which one engine reads as "different" and the other as no answer; the footnote
+    # then breaks sh:datatype of shape:Citation-footnote on the same citation in both.
+    missing = reference - fast
+    for differing, other in ((extra, reference), (missing, fast)):
+        for key in list(differing):
+            datatype = (
+                key[0],
+                f"<{SHZ}footnote>",
+                f"<{SHAPE}Citation-footnote>",
+                str(SH.DatatypeConstraintComponent),
+                key[4],
+            )
+            if (
+                key[2] == f"<{SHAPE}Citation-referenceFootnote>"
+                and key[3] == str(SH.SPARQLConstraintComponent)
+                and other[datatype]
+                and (fast if other is reference else reference)[datatype]
+            ):
+                del differing[key]
     assert not extra, extra
-    assert not reference - fast, reference - fast
+    assert not missing, missing
     conforms, results = fast_conforms, fast
     assert not conforms
     components = {key[3].removeprefix(str(SH)) for key in results}

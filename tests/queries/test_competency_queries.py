@@ -24,6 +24,11 @@ STATED = "stated in the source"
 INFERRED = "inferred by the author"
 REPORTED = "reported by a historical actor or document"
 
+WORK = "https://w3id.org/shezhire/id/work/"
+B2023 = WORK + "bolatkhan-2023"
+A2025 = WORK + "atantayeva-2025"
+MG = WORK + "mendikulova-gabdullina"
+
 
 @dataclass(frozen=True)
 class Expect:
@@ -56,7 +61,7 @@ EXPECTED: dict[str, Expect] = {
                 "Mergen (pseudonym)",
                 "relative (unspecified)",
                 "Petr Vasilievich Khomutnikov",
-                REPORTED,
+                INFERRED,  # mode corrected from "reported" in issue 10 (the author's inference)
                 "probable",
             ),
         ],
@@ -230,6 +235,68 @@ EXPECTED: dict[str, Expect] = {
             ("F.I. Goloshchekin", "2"),
             ("Joseph Stalin", "2"),
             ("Gulnara Mendikulova", "2"),
+        ],
+    ),
+    "14-who-replaced-whom": expect(
+        "kind successorLabel predecessorLabel mode certainty",
+        [
+            ("successor-of tie", "L.I. Mirzoyan", "F.I. Goloshchekin", STATED, "certain"),
+            ("appointment event", "L.I. Mirzoyan", "F.I. Goloshchekin", STATED, "certain"),
+        ],
+    ),
+    "15-facts-resting-on-a-cited-page": expect(
+        "factLabel printed locator",
+        [
+            (
+                "Kalmyks affected by the deportation, December 1943 – May 1944",
+                "Maksimov 2013: 319",
+                "Theoretical Framework and Historiography",
+            ),
+            (
+                "Total number of Kalmyks deported, December 1943 – May 1944 [Maksimov 2013: 319]",
+                "Maksimov 2013: 319",
+                "Theoretical Framework and Historiography",
+            ),
+        ],
+    ),
+    "16-mentions-of-a-person-across-sources": expect(
+        "personLabel publication mentionLabel identity",
+        [
+            ("M.K. Kozybaev", B2023, "M.K. Kozybaev", "decided: one IRI"),
+            ("M.K. Kozybaev", A2025, "M.K. Kozybaev", "decided: one IRI"),
+            ("M.K. Kozybaev", MG, "M.K. Kozybaev", "decided: one IRI"),
+            ("K.S. Aldazhumanov", A2025, "K.S. Aldazhumanov", "this person node"),
+            ("K.S. Aldazhumanov", B2023, "K.S. Aldajumanov", "candidate, identity open"),
+            ("K.S. Aldazhumanov", MG, "K. Aldazhumanov", "candidate, identity open"),
+        ],
+    ),
+    "17-dates-derived-not-read": expect(
+        "date basis factLabel",
+        [
+            (
+                "1945-06-18",
+                "date of the reporting document",
+                "An unnamed person is the spouse of Mazhit Bektanov",
+            ),
+            (
+                "1946",
+                "derived by the curators",
+                "Arrival of Galsan and his family in Alma-Ata (1946)",
+            ),
+        ],
+    ),
+    "18-assessments-attributed-to-a-person": expect(
+        "assessorLabel assessmentLabel",
+        [
+            (
+                "N. Pianciola",
+                "Pianciola's assessment that collectivization was disastrous for Kazakh herdsmen",
+            ),
+            (
+                "Mambet Koigeldiev",
+                "Koigeldiev's assessment of the opposing aims of the Alash movement and "
+                "Goloshchekin (1927)",
+            ),
         ],
     ),
     "41-path-goloshchekin-mirzoyan": expect(

@@ -25,7 +25,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import SH
 
 from shezhire.config import GRAPH_BASE
-from shezhire.pipeline import gate, load
+from shezhire.pipeline import evidence, gate, load
 from shezhire.pipeline.sources import InputFile, InputKind
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,9 +161,24 @@ def dataset_for(data: Graph, name: str) -> rdflib.Dataset:
             graphs[g] = dataset.graph(g)
         graphs[g].add((s, p, o))
     target = dataset.graph(URIRef(GRAPH_BASE + name))
-    for triple in data:
+    for triple in named_evidence(data):
         target.add(triple)
     return dataset
+
+
+def named_evidence(data: Graph) -> Graph:
+    """The case data as the gate sees it: the build's evidence IRIs given (citations, quotes,
+    participations), by the build's own step on a pyoxigraph store."""
+    store = ox.Store()
+    graph = ox.NamedNode(GRAPH_BASE + "case")
+    store.extend(
+        ox.Quad(t.subject, t.predicate, t.object, graph)
+        for t in ox.parse(data.serialize(format="nt", encoding="utf-8"), ox.RdfFormat.N_TRIPLES)
+    )
+    evidence.name_evidence(store)
+    named = Graph()
+    named.parse(data=store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=graph), format="nt")
+    return named
 
 
 def validate(dataset: rdflib.Dataset) -> Outcome:

@@ -21,6 +21,7 @@ import httpx
 import pyoxigraph as ox
 
 from shezhire.config import GRAPH_BASE, ONTOLOGY_GRAPH, Settings
+from shezhire.pipeline import evidence
 
 SERVER_START_TIMEOUT_S = 60.0
 # How the page tests run headless Chromium (Debian's ``chromium``): nothing in the background
@@ -70,6 +71,9 @@ def build_plain_store(
             skipped.append(f"{path}: {error}")
             continue
         memory.extend(quads)
+    # The files' evidence gets the IRIs the build gives it (citations, quotes, participations),
+    # so that /id/citation/... answers here too; extra quads are kept exactly as given.
+    evidence.name_evidence(memory)
     memory.extend(extra_quads)
     destination.parent.mkdir(parents=True, exist_ok=True)
     disk = ox.Store(str(destination))

@@ -18,6 +18,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from shezhire.config import BASE_IRI, GRAPH_BASE
+from shezhire.pipeline.evidence import is_dependent
 
 SHZ = "https://w3id.org/shezhire/ontology#"
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
@@ -251,8 +252,17 @@ def build_identity(store_link: Path, target: Path) -> tuple[float, str]:
 Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
 
+def owned(term: object) -> bool:
+    """A node that belongs to the resource pointing to it: a blank node, or an IRI the build
+    gave one (a citation, its quote, a relayed citation, a participation)."""
+    return isinstance(term, ox.BlankNode) or (
+        isinstance(term, ox.NamedNode) and is_dependent(term.value)
+    )
+
+
 def _outgoing(store: ox.Store, subject: ox.NamedNode | ox.BlankNode) -> Iterator[ox.Triple]:
-    """``subject``'s triples and, recursively, those of the blank nodes it owns."""
+    """``subject``'s triples and, recursively, those of the nodes it owns (blank nodes,
+    citations, quotes, participations)."""
     pending: list[ox.NamedNode | ox.BlankNode] = [subject]
     visited: set[str] = {str(subject)}
     while pending:
@@ -262,30 +272,34 @@ def _outgoing(store: ox.Store, subject: ox.NamedNode | ox.BlankNode) -> Iterator
             if isinstance(obj, ox.Triple):
                 continue
             yield ox.Triple(quad.subject, quad.predicate, obj)
-            if isinstance(obj, ox.BlankNode) and str(obj) not in visited:
+            if owned(obj) and str(obj) not in visited:
+                assert isinstance(obj, ox.NamedNode | ox.BlankNode)
                 visited.add(str(obj))
                 pending.append(obj)
 
 
 def _owners(
-    store: ox.Store, node: ox.BlankNode, depth: int = 3
+    store: ox.Store, node: ox.NamedNode | ox.BlankNode, depth: int = 3
 ) -> Iterator[tuple[ox.NamedNode, list[ox.Triple]]]:
-    """IRIs that own blank node ``node`` (through up to ``depth`` blank nodes), with the path."""
+    """IRIs that own ``node`` (through up to ``depth`` owned nodes), with the path."""
     for quad in store.quads_for_pattern(None, None, node, None):
         link = ox.Triple(quad.subject, quad.predicate, node)
-        if isinstance(quad.subject, ox.NamedNode):
+        if owned(quad.subject):
+            if depth > 1:
+                assert isinstance(quad.subject, ox.NamedNode | ox.BlankNode)
+                for owner, path in _owners(store, quad.subject, depth - 1):
+                    yield owner, [*path, link]
+        elif isinstance(quad.subject, ox.NamedNode):
             yield quad.subject, [link]
-        elif isinstance(quad.subject, ox.BlankNode) and depth > 1:
-            for owner, path in _owners(store, quad.subject, depth - 1):
-                yield owner, [*path, link]
 
 
 def describe(dataset: Dataset, iri: str) -> list[ox.Triple]:
     """The description of ``iri`` over all named graphs (their union, without duplicates).
 
-    Its own triples and the blank nodes it owns, recursively (citations, participations); the
-    triples of resources that point to it (ties, events, positions, acts, references), with the
-    blank-node paths that lead to it (an event's participation of a person); and the labels and
+    Its own triples and the nodes it owns, recursively (blank nodes, and the citations, quotes
+    and participations the build names); the triples of resources that point to it (ties,
+    events, positions, acts, references), with the paths through owned nodes that lead to it
+    (an event's participation of a person, a fact's citation of a quote); and the labels and
     types of every resource the description mentions, so that a client can show it as it is.
     """
     store = dataset.store
@@ -302,10 +316,10 @@ def describe(dataset: Dataset, iri: str) -> list[ox.Triple]:
     blank_owners = len(incoming) <= MAX_BLANK_OWNERS
     for quad in incoming[:MAX_INCOMING]:
         subject = quad.subject
-        if isinstance(subject, ox.NamedNode):
+        if isinstance(subject, ox.NamedNode) and not owned(subject):
             add([ox.Triple(subject, quad.predicate, node)])
             referrers.add(subject.value)
-        elif isinstance(subject, ox.BlankNode) and blank_owners:
+        elif isinstance(subject, ox.NamedNode | ox.BlankNode) and blank_owners:
             for owner, path in _owners(store, subject):
                 add(path)
                 add(_outgoing(store, subject))

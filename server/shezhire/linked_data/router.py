@@ -177,11 +177,14 @@ def _not_found(request: Request, iri: str, fmt: Format, dataset: Dataset) -> Res
     suggestions = []
     if words:
         folder = iri.rsplit("/", 1)[0] + "/"
-        for candidate in sorted(dataset.labels):
-            if candidate.startswith(folder) and any(w in candidate for w in words):
-                suggestions.append(pages.link(candidate))
-            if len(suggestions) >= 10:
-                break
+        # The IRIs sharing the most words of the slug first (a full name before a namesake).
+        scored = (
+            (sum(w in candidate for w in words), candidate)
+            for candidate in dataset.labels
+            if candidate.startswith(folder)
+        )
+        best = sorted((item for item in scored if item[0]), key=lambda item: (-item[0], item[1]))
+        suggestions = [pages.link(candidate) for _score, candidate in best[:10]]
     return _render(
         "not_found.html",
         request,
@@ -216,8 +219,13 @@ def _resource(
         response = html(dataset, alternates)
         response.headers.update(headers)
         return response
-    body = rdf.serialize(cast("list[ox.Triple]", triples(dataset)), chosen)
+    body = rdf.serialize(cast("list[ox.Triple]", triples(dataset)), chosen, _context_url(request))
     return Response(body, media_type=chosen.content_type, headers=headers)
+
+
+def _context_url(request: Request) -> str:
+    """Where JSON-LD answers say their @context is: this site's /context.jsonld."""
+    return _site_url(request) + rdf.CONTEXT_PATH.lstrip("/")
 
 
 # -- entities, concepts, the ontology -----------------------------------------------------------
@@ -306,6 +314,27 @@ def named_graph(stem: str, request: Request) -> Response:
         lambda ds: list(graph_document(ds, iri)),
         exists=lambda ds: iri in ds.graphs(),
     )
+
+
+# -- the JSON-LD context -------------------------------------------------------------------------
+
+
+@router.api_route(
+    "/context.jsonld", methods=["GET", "HEAD"], summary="The JSON-LD context of the vocabulary"
+)
+def context(request: Request) -> Response:
+    """The compact ``@context`` JSON-LD answers reference: the project's prefixes and short
+    terms for its main properties, with their @id/@type coercions (ontology/context.jsonld)."""
+    body = rdf.context_document()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:20] + '"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "public, max-age=86400",
+        "Access-Control-Allow-Origin": "*",
+    }
+    if _etag_matches(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/ld+json", headers=headers)
 
 
 # -- the dataset description --------------------------------------------------------------------

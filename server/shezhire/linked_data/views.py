@@ -46,6 +46,7 @@ from shezhire.linked_data.graph import (
     Dataset,
     curie,
     local_name,
+    owned,
 )
 from shezhire.linked_data.human_dates import MONTHS, date_sort_key, edtf_sort_key, human_date
 from shezhire.linked_data.void import DATASET_IRI, DESCRIPTION, DUMPS, LICENSE, void_summary
@@ -236,12 +237,30 @@ class Citation:
     quote: str = ""
     extra: list[Prop] = field(default_factory=list)
     inferred: bool = False
-    # "Cite this": the anchor of the citation on its claim's page, the permalink (the claim's
-    # IRI with that anchor, or the citation's own IRI), its local href, a suggested citation.
+    # "Cite this": the anchor of the citation on its claim's page, the permalink (the
+    # citation's own IRI, or for a blank-node citation the claim's IRI with that anchor), its
+    # local href, a suggested citation.
     anchor: str = ""
     permalink: str = ""
     href: str = ""
     suggested: str = ""
+    # The citation's own IRI and page (none for a blank node), and the secondary citations it
+    # relays (shz:relays: the work the source quotes the fact from).
+    iri: str = ""
+    page_href: str = ""
+    relays: list[Citation] = field(default_factory=list)
+
+
+@dataclass
+class Evidence:
+    """The page of one citation, quote or relayed citation: what it says, the fact it
+    supports, and how to cite it."""
+
+    kind: str  # "citation" | "quote" | "relayed citation"
+    citation: Citation
+    citation_link: Link | None = None  # the citation a quote belongs to, or that relays this
+    facts: list[tuple[str, Link]] = field(default_factory=list)  # ("evidence for", fact)
+    footnote: str = ""  # "Bolatkhan 2023, fn. 30, quoted in Shezhire, <IRI>, accessed ..."
 
 
 @dataclass
@@ -305,6 +324,7 @@ class EntityPage:
     timeline: list[Row] = field(default_factory=list)  # events and positions, in date order
     referenced_by: list[tuple[str, list[Link], int]] = field(default_factory=list)
     graphs: list[Link] = field(default_factory=list)
+    evidence: Evidence | None = None
 
 
 class Views:
@@ -347,6 +367,14 @@ class Views:
         }
 
     def _value(self, term: object, depth: int) -> Value:
+        if isinstance(term, ox.NamedNode) and owned(term):
+            if self._is_citation(term):
+                return Value("citation", citation=self.citation(term))
+            if depth <= 4:
+                href = self.site.href(term.value)
+                return Value(
+                    "node", href=href, iri=term.value, props=self.properties(term, depth + 1)[0]
+                )
         if isinstance(term, ox.NamedNode):
             link = self.link(term.value)
             return Value("iri", link.text, link.href, term.value, external=link.external)
@@ -368,7 +396,7 @@ class Views:
             return Value("node", props=self.properties(term, depth + 1)[0])
         return Value("literal", str(term))
 
-    def _is_citation(self, node: ox.BlankNode) -> bool:
+    def _is_citation(self, node: ox.BlankNode | ox.NamedNode) -> bool:
         for _ in self.ds.store.quads_for_pattern(node, ox.NamedNode(OA + "exact"), None):
             return True
         for _ in self.ds.store.quads_for_pattern(node, RDF_TYPE, ox.NamedNode(SHZ + "Citation")):
@@ -406,7 +434,10 @@ class Views:
             SHZ + "page",
             SHZ + "section",
             SHZ + "archivalReference",
+            SHZ + "relays",
             OA + "exact",
+            OA + "hasSelector",
+            OA + "hasSource",
             RDF + "type",
         }
         publications = self._objects(node, SHZ + "publication")
@@ -428,6 +459,12 @@ class Views:
             )
         cit.quote = " … ".join(self._literal(node, OA + "exact"))
         cit.extra = [p for p in self.properties(node, 5)[0] if p.iri not in known]
+        if isinstance(node, ox.NamedNode):
+            cit.iri = node.value
+            cit.page_href = self.site.href(node.value) or node.value
+        for relayed in self._blank_or_iri(node, SHZ + "relays"):
+            if relayed != node:
+                cit.relays.append(self.citation(relayed))
         if owner:
             self._cite(cit, node, owner, subject)
         return cit
@@ -564,11 +601,66 @@ class Views:
                 [*self._events(iri, page.title), *self._positions(iri, page.title)],
                 key=lambda r: (r.sort_key, r.kind, r.main.text.casefold()),
             )
-        page.referenced_by = self._referrers(node, PERSON_SECTIONS if is_person else set())
+        skip_referrers = PERSON_SECTIONS if is_person else set()
+        if owned(node):  # an evidence page names its fact in the evidence box
+            skip_referrers = CITATION_PROPERTIES | {OA + "hasSelector", SHZ + "relays"}
+        page.referenced_by = self._referrers(node, skip_referrers)
+        if owned(node):
+            page.evidence = self._evidence(node, type_iris)
+            if page.evidence is not None:
+                page.title = self._evidence_title(page.evidence)
+                page.cite = page.evidence.footnote
         page.graphs = [
             Link(g.removeprefix(GRAPH_BASE), self.site.href(g), g) for g in ds.graphs_of(iri)
         ]
         return page
+
+    # -- evidence pages -----------------------------------------------------------------------
+
+    def _holders(self, node: ox.NamedNode, predicates: Iterable[str]) -> list[tuple[str, str]]:
+        """(predicate, subject IRI) of the triples that point to ``node`` with ``predicates``."""
+        found: set[tuple[str, str]] = set()
+        for predicate in predicates:
+            for quad in self.ds.store.quads_for_pattern(None, ox.NamedNode(predicate), node):
+                if isinstance(quad.subject, ox.NamedNode):
+                    found.add((predicate, quad.subject.value))
+        return sorted(found)
+
+    def _evidence(self, node: ox.NamedNode, types: list[str]) -> Evidence | None:
+        """The evidence view of a citation, a quote or a relayed citation; None otherwise."""
+        selector_of = self._holders(node, [OA + "hasSelector"])
+        relayed_by = self._holders(node, [SHZ + "relays"])
+        if selector_of:
+            citation_node = ox.NamedNode(selector_of[0][1])
+            evidence = Evidence("quote", self.citation(citation_node))
+            evidence.citation_link = self.link(citation_node.value, "the citation")
+        elif relayed_by:
+            citation_node = node
+            evidence = Evidence("relayed citation", self.citation(node))
+            evidence.citation_link = self.link(relayed_by[0][1], "the citation that relays it")
+        elif SHZ + "Citation" in types or self._is_citation(node):
+            citation_node = node
+            evidence = Evidence("citation", self.citation(node))
+        else:
+            return None
+        for predicate, fact in self._holders(citation_node, CITATION_PROPERTIES):
+            phrase = "evidence for" if predicate == SHZ + "citation" else "pseudonym declared for"
+            evidence.facts.append((phrase, self.link(fact)))
+        if relayed_by:
+            relaying = ox.NamedNode(relayed_by[0][1])
+            for _predicate, fact in self._holders(relaying, CITATION_PROPERTIES):
+                evidence.facts.append(("relayed as evidence for", self.link(fact)))
+        cit = evidence.citation
+        where = ", ".join([short_publication(cit), *short_locators(cit)])
+        evidence.footnote = (
+            f"{where}, quoted in Shezhire, <{node.value}>, accessed {self.accessed}."
+        )
+        return evidence
+
+    def _evidence_title(self, evidence: Evidence) -> str:
+        cit = evidence.citation
+        where = ", ".join([short_publication(cit), *short_locators(cit)])
+        return f"{evidence.kind.capitalize()}: {where}"
 
     def _original_names(self, node: ox.NamedNode) -> list[OriginalName]:
         """Names in the script the sources print them in: labels and spellings tagged ``ru``
@@ -589,7 +681,7 @@ class Views:
         return sorted(found.values(), key=lambda n: (n.lang or "~", n.text))
 
     def _blank_or_iri(
-        self, node: ox.NamedNode, predicate: str
+        self, node: ox.NamedNode | ox.BlankNode, predicate: str
     ) -> list[ox.BlankNode | ox.NamedNode]:
         found: list[ox.BlankNode | ox.NamedNode] = []
         for quad in self.ds.store.quads_for_pattern(node, ox.NamedNode(predicate), None):
@@ -721,7 +813,7 @@ class Views:
         for quad in self.ds.store.quads_for_pattern(None, None, node, None):
             subject = quad.subject
             predicate = quad.predicate.value
-            if not isinstance(subject, ox.NamedNode) or predicate in skip:
+            if not isinstance(subject, ox.NamedNode) or owned(subject) or predicate in skip:
                 continue
             if quad.graph_name == ox.NamedNode(INFERRED_GRAPH):
                 continue
@@ -750,6 +842,26 @@ def locators(cit: Citation) -> list[str]:
         out.append(f"p. {cit.page}")
     if cit.section:
         out.append(f"section \u201c{cit.section}\u201d")
+    return out
+
+
+def short_publication(cit: Citation) -> str:
+    """ "Bolatkhan 2023" from "Bolatkhan 2023, Selective Favoritism ...": the label up to its
+    first comma, the author-and-year part of the project's publication labels."""
+    if cit.publication is None:
+        return "unknown publication"
+    return cit.publication.text.split(",", 1)[0].strip() or cit.publication.text
+
+
+def short_locators(cit: Citation) -> list[str]:
+    """Where, as a footnote writes it: "fn. 30", "p. 319", "§ “Results”"."""
+    out = []
+    if cit.footnote:
+        out.append(f"fn. {cit.footnote}")
+    if cit.page:
+        out.append(f"p. {cit.page}")
+    if cit.section and not cit.footnote and not cit.page:
+        out.append(f"§ “{cit.section}”")
     return out
 
 
@@ -821,7 +933,11 @@ HOME_COUNTS: list[tuple[str, str, str | None]] = [
     ("legal acts", "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a shz:LegalAct }", "acts"),
     ("archival items", "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a shz:ArchivalItem }", "items"),
     ("observations", "SELECT (COUNT(DISTINCT ?x) AS ?n) { ?x a qb:Observation }", None),
-    ("quotes", "SELECT (COUNT(?q) AS ?n) { ?c oa:exact ?q }", None),
+    (
+        "quotes",
+        "SELECT (COUNT(?q) AS ?n) { ?c oa:exact ?q FILTER NOT EXISTS { ?x oa:hasSelector ?c } }",
+        None,
+    ),
 ]
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -30,7 +29,7 @@ from shezhire import __version__
 from shezhire.config import Settings
 from shezhire.errors import StoreError, TreeError
 from shezhire.pipeline import delta as build_delta
-from shezhire.pipeline import gate, incremental, load, materialize, quotes, stats
+from shezhire.pipeline import evidence, gate, incremental, load, materialize, quotes, stats
 from shezhire.pipeline.phases import phase
 from shezhire.pipeline.quotes import QuoteCount
 from shezhire.pipeline.sources import InputFile, InputKind, discover, inputs_digest
@@ -48,10 +47,13 @@ class BuildSummary:
     entities: dict[str, int] = field(default_factory=dict)
     quotes: QuoteCount | None = None
     gate: str = ""
+    named: dict[str, int] = field(default_factory=dict)
 
     def describe(self) -> str:
         gate_note = f" ({self.gate})" if self.gate else ""
         lines = [f"{self.files} files, {self.quads} quads parsed; SHACL: conforms{gate_note}"]
+        if self.named:
+            lines.append("evidence IRIs: " + ", ".join(f"{k} {v}" for k, v in self.named.items()))
         if self.quotes is not None:
             lines.append(self.quotes.describe())
         if self.materialized:
@@ -60,10 +62,8 @@ class BuildSummary:
         if self.entities:
             lines.append("entities: " + ", ".join(f"{k} {v}" for k, v in self.entities.items()))
         if self.published is not None:
-            lines.append(
-                f"published {self.quads + sum(self.materialized.values())} quads "
-                f"to {self.published}"
-            )
+            total = self.entities.get("triples", self.quads + sum(self.materialized.values()))
+            lines.append(f"published {total} quads to {self.published}")
         return "\n".join(lines)
 
 
@@ -80,6 +80,7 @@ class _Staged:
     quads: int
     date_bounds: list[ox.Quad]
     quotes: QuoteCount | None
+    named: dict[str, int] = field(default_factory=dict)
     gate: str = ""
 
 
@@ -139,6 +140,10 @@ def _stage(settings: Settings) -> _Staged:
     data_quads = sum(counts[item.graph_iri] for item in items if item.kind is InputKind.DATA)
     if data_quads == 0:
         raise TreeError(f"the data files in {settings.data_dir} hold no triples")
+    with phase("parse"):
+        # Citations, quotes, relayed citations and participations get their stable IRIs
+        # before the gate, so that the gate (and its messages) see what will be published.
+        named = evidence.name_evidence(staging)
     with phase("gate"):
         gate_note = _gate(settings, staging, items, graph_files)
         quoted = None
@@ -151,14 +156,18 @@ def _stage(settings: Settings) -> _Staged:
             }
             quoted = quotes.check(staging, data_files, settings.texts_dir)
         bounds = materialize.date_bounds(staging, graph_files)
-    return _Staged(staging, items, sum(counts.values()), bounds, quoted, gate_note)
+    return _Staged(staging, items, sum(counts.values()), bounds, quoted, named, gate_note)
 
 
 def validate_inputs(settings: Settings) -> BuildSummary:
     """`shezhire validate`: strict parse and SHACL; publishes nothing."""
     staged = _stage(settings)
     return BuildSummary(
-        files=len(staged.items), quads=staged.quads, quotes=staged.quotes, gate=staged.gate
+        files=len(staged.items),
+        quads=staged.quads,
+        quotes=staged.quotes,
+        gate=staged.gate,
+        named=staged.named,
     )
 
 
@@ -169,7 +178,7 @@ def _build_digest(settings: Settings, items: list[InputFile]) -> str:
     checked against other texts is rebuilt (and so checked again).
     """
     code = hashlib.sha256(__version__.encode())
-    for module in (materialize, load):
+    for module in (materialize, load, evidence):
         code.update(Path(str(module.__file__)).read_bytes())
     texts = settings.texts_dir
     if texts is not None:
@@ -247,43 +256,24 @@ def build_lock(store_link: Path) -> Iterator[None]:
 LOAD_THREADS = 2
 
 
-def _load_parts(data: bytes, threads: int = LOAD_THREADS) -> list[list[bytes]]:
-    """Split N-Quads `data` into `threads` lists of chunks that can be bulk-loaded at once.
+def _load_parts(data: bytes, threads: int = LOAD_THREADS) -> list[bytes]:
+    """Split N-Quads `data` into at most `threads` chunks of whole lines that can be
+    bulk-loaded at once.
 
-    A bulk load names the blank nodes it reads anew (consistently within one call), so every
-    line that holds a blank node goes into one chunk (``_:`` inside a literal only moves a
-    line there); the other lines are cut anywhere, and the work is balanced by size.
+    A bulk load names the blank nodes it reads anew, so a blank node split over two chunks
+    would become two nodes; the store a build publishes holds none (pipeline/evidence.py
+    names the evidence before the gate and gives every other blank node a genid IRI after
+    materializing), so the lines are cut anywhere.
     """
-    blank = io.BytesIO()
-    plain = io.BytesIO()
-    if b"_:" in data:
-        for line in io.BytesIO(data):
-            (blank if b"_:" in line else plain).write(line)
-        plain_data = plain.getvalue()
-    else:
-        plain_data = data
-    blank_data = blank.getvalue()
-    del blank, plain
-    parts: list[list[bytes]] = [[] for _ in range(threads)]
-    sizes = [0] * threads
-    if blank_data:
-        parts[0].append(blank_data)
-        sizes[0] = len(blank_data)
-    share = (len(blank_data) + len(plain_data)) // threads + 1
+    parts: list[bytes] = []
+    share = len(data) // threads + 1
     start = 0
-    for index in range(threads):
-        if start >= len(plain_data):
-            break
-        room = max(0, share - sizes[index])
-        if index == threads - 1:
-            end = len(plain_data)
-        else:
-            end = plain_data.find(b"\n", start + room)
-            end = len(plain_data) if end < 0 else end + 1
-        if end > start:
-            parts[index].append(plain_data[start:end])
+    while start < len(data):
+        end = data.find(b"\n", start + share) if len(parts) < threads - 1 else -1
+        end = len(data) if end < 0 else end + 1
+        parts.append(data[start:end])
         start = end
-    return [part for part in parts if part]
+    return parts
 
 
 def _write_store(staging: ox.Store, target: Path) -> None:
@@ -299,10 +289,9 @@ def _write_store(staging: ox.Store, target: Path) -> None:
     parts = _load_parts(staging.dump(format=ox.RdfFormat.N_QUADS) or b"")
     errors: list[BaseException] = []
 
-    def load_chunks(disk: ox.Store, chunks: list[bytes]) -> None:
+    def load_chunks(disk: ox.Store, chunk: bytes) -> None:
         try:
-            for chunk in chunks:
-                disk.bulk_load(chunk, format=ox.RdfFormat.N_QUADS, lenient=True)
+            disk.bulk_load(chunk, format=ox.RdfFormat.N_QUADS, lenient=True)
         except BaseException as error:  # re-raised in the calling thread
             errors.append(error)
 
@@ -389,6 +378,9 @@ def _build_locked(settings: Settings) -> BuildSummary:
     staged = _stage(settings)
     with phase("materialize"):
         added = materialize.materialize(staged.store, staged.date_bounds)
+        # What blank nodes are left (the ontology's and the shapes' lists and restrictions)
+        # get genid IRIs after the rules ran, so the rules see them as the blank nodes they are.
+        staged.named["other blank nodes"] = evidence.skolemize(staged.store)
     with phase("publish"):
         _publish(lambda target: _write_store(staged.store, target), settings.store)
         _record(settings, staged.items)
@@ -402,6 +394,7 @@ def _build_locked(settings: Settings) -> BuildSummary:
         entities=entities,
         quotes=staged.quotes,
         gate=staged.gate,
+        named=staged.named,
     )
 
 

@@ -17,9 +17,17 @@ the union of what they derive from each component with the ontology and the shap
 they derive from unaffected components does not change. A derived triple that the old affected
 files gave and the new ones do not is removed only when it holds a term that is a link of the
 old affected files (so no unaffected component can give it); otherwise the build is full, as it
-is with global files, SPARQL in the shapes, or blank nodes this rule cannot place. Blank nodes:
-a loaded file's blank nodes are its own, so the derived triples about the blank nodes of
-affected files are all dropped and derived again.
+is with global files or shapes the gate's rule does not bound.
+
+Evidence and blank nodes: the rebuild names the evidence of the affected files as the full
+build does (pipeline/evidence.py), before the gate: a citation's IRI and its number among the
+citations of its fact that share its locator depend only on the fact's citations, which are
+all in files that use the fact's IRI, so in its component (a ``*-structured.ttl`` file that
+adds citations to a fact of another file is linked to it by the fact's IRI). The links of the
+affected files are taken again after the naming, and a rebuild whose closure they would grow
+(a data file that writes a derived IRI itself) is a full build. After materializing, the
+remaining blank nodes (the ontology's and the shapes' lists) get their genid IRIs as in the full
+build, old and new alike, so no blank node reaches the comparison or the published store.
 
 The new version starts as a copy of the published one (``Store.backup``: hard links to its
 immutable files), then drops the affected graphs and their derived triples and adds the new
@@ -40,7 +48,7 @@ import pyoxigraph as ox
 
 from shezhire import __version__
 from shezhire.config import INFERRED_GRAPH, Settings
-from shezhire.pipeline import gate, incremental, load, materialize, quotes
+from shezhire.pipeline import evidence, gate, incremental, load, materialize, quotes
 from shezhire.pipeline.phases import phase
 from shezhire.pipeline.quotes import QuoteCount
 from shezhire.pipeline.sources import InputFile, InputKind
@@ -49,7 +57,7 @@ from shezhire.pipeline.sources import InputFile, InputKind
 def gate_code() -> str:
     """The code whose change invalidates the incremental gate's record."""
     code = hashlib.sha256(__version__.encode())
-    for module in (gate, incremental, load):
+    for module in (gate, incremental, load, evidence):
         code.update(Path(str(module.__file__)).read_bytes())
     return code.hexdigest()
 
@@ -76,22 +84,11 @@ def _lines(data: bytes) -> set[bytes]:
     return {line for line in data.split(b"\n") if line.strip()}
 
 
-def _blank_labels(data: bytes) -> set[bytes]:
-    """The blank-node labels in N-Triples or N-Quads text."""
-    labels: set[bytes] = set()
-    for line in data.split(b"\n"):
-        if b"_:" not in line:
-            continue
-        for term in ox.parse(line, format=ox.RdfFormat.N_QUADS):
-            for node in (term.subject, term.object):
-                if isinstance(node, ox.BlankNode):
-                    labels.add(node.value.encode())
-    return labels
-
-
 def _inferred(store: ox.Store, graph_files: dict[str, Path]) -> bytes:
-    """Materialize `store` (date bounds included); graph/inferred as N-Triples."""
+    """Materialize `store` (date bounds included), then give its blank nodes their genid IRIs
+    as the full build does; graph/inferred as N-Triples."""
     materialize.materialize(store, materialize.date_bounds(store, graph_files))
+    evidence.skolemize(store)
     return store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(INFERRED_GRAPH)) or b""
 
 
@@ -147,6 +144,9 @@ def _rebuild(
         for g in sorted(changed):
             load.parse_into(staging, data_items[g])
         links = dict(state.links)
+        # The changed files' links before their evidence is named (it is named below, with
+        # every file of their components): the owner of each evidence node is a link of its
+        # file already, so the closure is the same; it is checked again after the naming.
         links.update(
             {
                 data[g]: found
@@ -165,6 +165,15 @@ def _rebuild(
         for g in affected_new:
             if g not in changed:
                 load.parse_into(staging, data_items[g])
+        # Evidence IRIs as the full build gives them: every citation of a fact is in a file
+        # that uses the fact's IRI, so in the fact's component, so here (their numbering too).
+        evidence.name_evidence(staging)
+        named = incremental.links_of_all(staging, affected_new, ctx)
+        links.update({data[g]: found for g, found in named.items()})
+        new_links.update(named)
+        if incremental.closure(old_links, new_links, changed | removed) - affected:
+            # A derived IRI that an unaffected file writes itself (a clash the naming reports).
+            raise _Full("the evidence IRIs link a file outside the change")
     with phase("gate"):
         if affected_new:
             gate.validate(
@@ -198,17 +207,10 @@ def _rebuild(
         finally:
             del published
         old_inferred = _inferred(old_store, graph_files)
+        # Both are skolemized (no blank node is left): the lines compare as the quads do.
         new_lines, old_lines = _lines(new_inferred), _lines(old_inferred)
-        gone = [line for line in old_lines - new_lines if b"_:" not in line]
-        added = [line for line in new_lines - old_lines if b"_:" not in line]
-        blank_new = [line for line in new_lines if b"_:" in line]
-        # Derived triples about blank nodes must be about blank nodes of affected files.
-        new_blanks = _blank_labels(b"\n".join(blank_new))
-        if new_blanks - _graph_blanks(staging, affected_new):
-            raise _Full("a derived triple is about a blank node of no affected file")
-        old_blank_lines = b"\n".join(line for line in old_lines if b"_:" in line)
-        if _blank_labels(old_blank_lines) - _graph_blanks(old_store, affected_old):
-            raise _Full("a derived triple was about a blank node of no affected file")
+        gone = sorted(old_lines - new_lines)
+        added = sorted(new_lines - old_lines)
         old_keys: set[str] = set()
         for g in affected_old:
             old_keys.update(old_links[g].keys)
@@ -223,10 +225,6 @@ def _rebuild(
             for q in staging.quads_for_pattern(None, None, None, ox.NamedNode(g))
         ]
         inferred = ox.NamedNode(INFERRED_GRAPH)
-        payload += [
-            ox.Quad(t.subject, t.predicate, t.object, inferred)
-            for t in ox.parse(b"\n".join(blank_new), format=ox.RdfFormat.N_TRIPLES)
-        ]
         added_text = b"\n".join(added)
 
     def write(target: Path) -> None:
@@ -238,19 +236,8 @@ def _rebuild(
             del source
         disk = ox.Store(str(target))
         try:
-            if affected_old:
-                # Derived triples about the blank nodes of the old affected files, then theirs.
-                values = "VALUES ?g { " + " ".join(f"<{g}>" for g in affected_old) + " }"
-                where = f"{values} GRAPH ?g {{ {{ ?b ?x ?y }} UNION {{ ?y ?x ?b }} }} "
-                where += "FILTER(isBlank(?b))"
-                disk.update(
-                    f"DELETE {{ GRAPH <{INFERRED_GRAPH}> {{ ?b ?p ?o }} }} WHERE {{ {where} "
-                    f"GRAPH <{INFERRED_GRAPH}> {{ ?b ?p ?o }} }} ; "
-                    f"DELETE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?b }} }} WHERE {{ {where} "
-                    f"GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?b }} }}"
-                )
-                for g in affected_old:
-                    disk.remove_graph(ox.NamedNode(g))
+            for g in affected_old:
+                disk.remove_graph(ox.NamedNode(g))
             if gone:
                 body = b"\n".join(gone).decode()
                 disk.update(f"DELETE DATA {{ GRAPH <{INFERRED_GRAPH}> {{ {body} }} }}")
@@ -271,17 +258,3 @@ def _rebuild(
     gate_note = f"incremental gate, {len(affected_new)} of {len(data)} data files (rebuild): {what}"
     note = f"rebuild: {len(gone)} derived triples removed, {len(added)} added"
     return Rebuilt(write, gate_note, note, quoted)
-
-
-def _graph_blanks(store: ox.Store, graphs: list[str]) -> set[bytes]:
-    """The labels of the blank nodes in `graphs` (one query, serialized in Rust)."""
-    if not graphs:
-        return set()
-    values = "VALUES ?g { " + " ".join(f"<{g}>" for g in graphs) + " }"
-    solutions = store.query(
-        f"SELECT DISTINCT ?b WHERE {{ {values} GRAPH ?g {{ {{ ?b ?x ?y }} UNION {{ ?y ?x ?b }} }}"
-        " FILTER(isBlank(?b)) }"
-    )
-    assert isinstance(solutions, ox.QuerySolutions)
-    text = solutions.serialize(format=ox.QueryResultsFormat.TSV) or b""
-    return {line[2:] for line in text.split(b"\n")[1:] if line.startswith(b"_:")}

@@ -19,12 +19,25 @@ along triples (paths, the types of value nodes, the class hierarchy). Files are 
   file is in the component) or a shared term (whose triples as subject, and as object under an
   inverse path, are in the ontology or a global file). So the results of the whole graph are
   the union of the results of each component validated with the ontology and the global files.
+* A SPARQL-based constraint (``sh:sparql`` with ``sh:select``) is such a walk when its query
+  is (:func:`sparql_reach`): every triple pattern, in the main pattern or in a FILTER (NOT)
+  EXISTS, is reached from ``$this`` through a variable bound by an earlier one, forwards (the
+  reached node is the subject) or backwards (the reached node is the object: the predicate then
+  counts as walked backwards, like ``sh:inversePath``); predicates are IRIs, ``$PATH`` (an IRI
+  path) or sequences and inverses of IRIs; no GRAPH, SERVICE or sub-query. Any other query, and
+  ``sh:ask``, custom targets, JavaScript and rules, make the validation full.
+* Evidence named by the build (pipeline/evidence.py) is linked as its owner is: a citation's
+  IRI derives from its fact's IRI, which the file that holds the citation uses, so every
+  citation of one fact (and so their numbering) is in the fact's component. The links are
+  taken after the naming, so a data file that writes a derived IRI itself is linked to the file
+  whose evidence gets it.
 
 The state beside the store (``<store>.gate.json``) records the last data that passed the gate:
 each data file's content hash, each file's links (hashed) and whether it is global, and a
 context digest (engine, engine version, shapes, ontology, this code). A new validation is full
 when there is no state, the context differs, a global file was added, changed or removed, or the
-shapes use anything this rule does not cover (SPARQL constraints or targets). Otherwise it
+shapes use anything this rule does not cover (SPARQL queries that are no walk from ``$this``,
+custom targets). Otherwise it
 validates, with the ontology and the global files, every component of the new data that holds a
 new or changed file or a file linked to the old version of a changed or removed file; every other
 component is unchanged file for file, was linked to nothing that changed, and passed before.
@@ -43,14 +56,16 @@ import pyoxigraph as ox
 
 from shezhire.pipeline.sources import InputFile, InputKind
 
-_VERSION = 2
+_VERSION = 3
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 _SH = "http://www.w3.org/ns/shacl#"
 # Shape features whose reach this rule does not bound: any of them means full validation.
+# (``sh:sparql`` constraints with ``sh:select`` are read by :func:`sparql_reach`.)
 _UNBOUNDED = tuple(
-    ox.NamedNode(_SH + name)
-    for name in ("sparql", "target", "select", "ask", "js", "jsFunctionName", "rule")
+    ox.NamedNode(_SH + name) for name in ("target", "ask", "js", "jsFunctionName", "rule")
 )
+# Algebra nodes of a query that read beyond the default graph or run another query.
+_UNREAD = {"Graph", "GraphGraphPattern", "ServiceGraphPattern", "Service", "SubSelect"}
 
 
 def file_hash(path: Path) -> str:
@@ -105,12 +120,139 @@ def context(store: ox.Store, items: list[InputFile], engine: str, code: str) -> 
                     inverse.add(q.object.value)
                 else:  # a complex path walked backwards: its predicates are not listed here
                     bounded = False
+            for backwards in sparql_reach(store, graph):
+                if backwards is None:
+                    bounded = False
+                else:
+                    inverse |= backwards
             if any(
                 next(iter(store.quads_for_pattern(None, p, None, graph)), None) is not None
                 for p in _UNBOUNDED
             ):
                 bounded = False
     return Context(digest.hexdigest(), shared, inverse, bounded)
+
+
+def _prefixes(store: ox.Store, graph: ox.NamedNode) -> str:
+    """PREFIX lines of every ``sh:declare`` in the shapes graph (what ``sh:prefixes`` names)."""
+    lines = []
+    for declared in store.quads_for_pattern(None, ox.NamedNode(_SH + "declare"), None, graph):
+        node = declared.object
+        if not isinstance(node, ox.NamedNode | ox.BlankNode):
+            continue
+        prefix = [
+            q.object for q in store.quads_for_pattern(node, ox.NamedNode(_SH + "prefix"), None)
+        ]
+        space = [
+            q.object for q in store.quads_for_pattern(node, ox.NamedNode(_SH + "namespace"), None)
+        ]
+        if prefix and space:
+            lines.append(
+                f"PREFIX {getattr(prefix[0], 'value', '')}: <{getattr(space[0], 'value', '')}>"
+            )
+    return "\n".join(sorted(set(lines)))
+
+
+def sparql_reach(store: ox.Store, graph: ox.NamedNode) -> list[set[str] | None]:
+    """For each SPARQL-based constraint of the shapes `graph`: the predicates its query walks
+    backwards, or None when the query is not a walk from ``$this`` (see the module docstring).
+    """
+    from rdflib.paths import InvPath, SequencePath  # noqa: PLC0415 - only with sh:sparql
+    from rdflib.plugins.sparql import prepareQuery  # noqa: PLC0415
+    from rdflib.plugins.sparql.parserutils import CompValue  # noqa: PLC0415
+    from rdflib.term import URIRef, Variable  # noqa: PLC0415
+
+    found: list[set[str] | None] = []
+    prefixes = _prefixes(store, graph)
+    for constraint in store.quads_for_pattern(None, ox.NamedNode(_SH + "sparql"), None, graph):
+        node = constraint.object
+        selects = (
+            [
+                q.object
+                for q in store.quads_for_pattern(node, ox.NamedNode(_SH + "select"), None, graph)
+            ]
+            if isinstance(node, ox.NamedNode | ox.BlankNode)
+            else []
+        )
+        paths = [
+            q.object
+            for q in store.quads_for_pattern(
+                constraint.subject, ox.NamedNode(_SH + "path"), None, graph
+            )
+        ]
+        if len(selects) != 1 or len(paths) > 1 or not isinstance(selects[0], ox.Literal):
+            found.append(None)
+            continue
+        path = paths[0] if paths else None
+        if path is not None and not isinstance(path, ox.NamedNode):
+            found.append(None)
+            continue
+        try:
+            algebra = prepareQuery(prefixes + "\n" + selects[0].value).algebra
+        except Exception:  # a query this rule cannot read: validate in full
+            found.append(None)
+            continue
+        triples: list[tuple[object, object, object]] = []
+        unread = False
+        todo: list[object] = [algebra]
+        while todo:
+            item = todo.pop()
+            if isinstance(item, CompValue):
+                if item.name in _UNREAD or (item.name == "SelectQuery" and item is not algebra):
+                    unread = True
+                if item.name in ("BGP", "TriplesBlock"):
+                    for block in item.get("triples") or []:
+                        # A parsed block lists its terms flat (s p o s p o ...).
+                        terms = list(block)
+                        if len(terms) % 3:
+                            unread = True
+                        triples.extend(
+                            (terms[i], terms[i + 1], terms[i + 2])
+                            for i in range(0, len(terms) - 2, 3)
+                        )
+                todo.extend(item.values())
+            elif isinstance(item, list | tuple | set):
+                todo.extend(item)
+        # Each pattern: (from, to, predicates) when walked forwards from `from`.
+        steps: list[tuple[object, object, list[str] | None, list[str] | None]] = []
+        for s, p, o in triples:
+            forward: list[str] | None = None  # the IRIs walked forwards, backwards
+            backward: list[str] | None = None
+            if isinstance(p, Variable) and str(p) == "PATH" and path is not None:
+                forward, backward = [path.value], []
+            elif isinstance(p, URIRef):
+                forward, backward = [str(p)], []
+            elif isinstance(p, InvPath) and isinstance(p.arg, URIRef):
+                forward, backward = [], [str(p.arg)]
+            elif isinstance(p, SequencePath) and all(isinstance(a, URIRef) for a in p.args):
+                forward, backward = [str(a) for a in p.args], []
+            steps.append((s, o, forward, backward))
+        if unread or any(f is None for _s, _o, f, _b in steps):
+            found.append(None)
+            continue
+        reached: set[object] = {Variable("this")}
+        backwards: set[str] = set()
+        pending = list(steps)
+        progress = True
+        while pending and progress:
+            progress = False
+            for step in list(pending):
+                s, o, forward, backward = step
+                if isinstance(s, Variable) and s in reached:
+                    backwards.update(backward or [])
+                    if isinstance(o, Variable):
+                        reached.add(o)
+                elif isinstance(o, Variable) and o in reached and isinstance(s, Variable):
+                    # Walked from the object: every predicate is read backwards.
+                    backwards.update(forward or [])
+                    backwards.update(backward or [])
+                    reached.add(s)
+                else:
+                    continue
+                pending.remove(step)
+                progress = True
+        found.append(None if pending else backwards)
+    return found
 
 
 def _rows(store: ox.Store, query: str) -> list[list[str]]:
@@ -305,7 +447,7 @@ def plan(
         return Plan(everything, True, reason, new_state)
 
     if not ctx.bounded:
-        return full("the shapes use SPARQL or custom targets")
+        return full("the shapes use SPARQL that is no walk from $this, or custom targets")
     if not old.context:
         return full("no earlier validation")
     if old.context != ctx.digest:

@@ -25,6 +25,10 @@ ENTITY_CLASSES: dict[str, tuple[str, ...]] = {
     "places": (SHZ + "Place",),
     "publications": (SHZ + "Publication",),
     "observations": (QB_OBSERVATION,),
+    "policies": (SHZ + "Policy",),
+    "assessments": (SHZ + "Assessment",),
+    "secondary citations": (SHZ + "SecondaryCitation",),
+    "open identities": (SHZ + "PersonReconstruction",),
 }
 
 
@@ -55,7 +59,8 @@ def counts(store: ox.Store, graph: str | None = None) -> dict[str, int]:
         store,
         "SELECT (COUNT(*) AS ?n) WHERE { "
         + _scope(graph, "?c <http://www.w3.org/ns/oa#exact> ?q")
-        + " }",
+        # A citation's quote selector repeats its quote: counted once, on the citation.
+        + " FILTER NOT EXISTS { ?x <http://www.w3.org/ns/oa#hasSelector> ?c } }",
     )
     if graph:
         result["triples"] = sum(
