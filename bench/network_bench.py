@@ -22,29 +22,19 @@ import argparse
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from shezhire.config import Settings
-from shezhire.http.testing import LiveServer
+from shezhire.http.testing import LiveServer, timed
 from shezhire.network import build_network, ego_network, find_paths
 from shezhire.pipeline.build import ensure_built
 
 P = "https://w3id.org/shezhire/id/person/"
 EGO = {"person": P + "petr-vasilievich-khomutnikov", "hops": 2}
 PATH = {"from": P + "aduchi", "to": P + "vasilii-alekseevich-khomutnikov", "max": 4}
-
-
-def timed(action: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = action()
-        times.append(time.perf_counter() - start)
-    return times, result
 
 
 def show(name: str, times: list[float], extra: str = "") -> None:

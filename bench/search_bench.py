@@ -55,7 +55,7 @@ import httpx
 import pyoxigraph as ox
 
 from shezhire.config import Settings
-from shezhire.http.testing import LiveServer
+from shezhire.http.testing import LiveServer, timed
 from shezhire.linked_data.graph import Dataset
 from shezhire.pipeline.build import ensure_built
 from shezhire.pipeline.store import load_in_memory
@@ -116,15 +116,6 @@ EXTEND = {
     ],
     "properties": [{"id": p} for p in ("birth_date", "places", "kin", "sources", "names")],
 }
-
-
-def timed(action: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
-    times, result = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = action()
-        times.append(time.perf_counter() - start)
-    return times, result
 
 
 def percentile(ms: list[float], share: float) -> float:

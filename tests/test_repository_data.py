@@ -7,13 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pyoxigraph as ox
 import pytest
 
 from shezhire.cli import main
 from shezhire.config import Settings
+from shezhire.http.testing import select_rows
 from shezhire.pipeline.build import BuildSummary
-from shezhire.pipeline.store import open_read_only
 
 PREFIXES = """
 PREFIX shz: <https://w3id.org/shezhire/ontology#>
@@ -25,14 +24,7 @@ PREFIX person: <https://w3id.org/shezhire/id/person/>
 
 
 def _select(settings: Settings, query: str) -> list[dict[str, str]]:
-    with open_read_only(settings.store) as store:
-        solutions = store.query(PREFIXES + query, use_default_graph_as_union=True)
-        assert isinstance(solutions, ox.QuerySolutions)
-        names = [v.value for v in solutions.variables]
-        return [
-            {n: row[n].value for n in names if row[n] is not None}  # type: ignore[union-attr]
-            for row in solutions
-        ]
+    return select_rows(settings.store, PREFIXES + query)
 
 
 def test_build_publishes_every_kind_of_entity(built: tuple[Settings, BuildSummary]) -> None:

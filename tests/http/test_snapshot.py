@@ -9,6 +9,7 @@ from __future__ import annotations
 import fcntl
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -129,12 +130,21 @@ def test_sighup_switches_at_once_and_a_broken_build_keeps_the_old(versioned: Pat
 
 
 def test_a_request_in_flight_finishes_on_its_snapshot(versioned: Path) -> None:
-    # Big enough (~15 MB) that the socket buffers cannot take the whole dump before the switch.
-    publish(versioned, "big", 150_000)
+    publish(versioned, "big", 40_000)
     settings = Settings(store_path=versioned, query_workers=1)
-    with LiveServer(settings) as server, httpx.Client(base_url=server.url, timeout=60) as http:
+    # A small fixed receive buffer turns off the kernel's autotuning (up to 32 MB here), so the
+    # socket buffers cannot take the whole dump (some MB) before the switch.
+    small_window = httpx.HTTPTransport(
+        socket_options=[(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)]
+    )
+    with (
+        LiveServer(settings) as server,
+        httpx.Client(base_url=server.url, timeout=60) as http,
+        httpx.Client(base_url=server.url, timeout=60, transport=small_window) as slow,
+    ):
         expected = http.get("/dump.nq").content
-        with http.stream("GET", "/dump.nq") as response:
+        assert len(expected) > 3 * 4 * 1024 * 1024  # more than both sides' buffers can hold
+        with slow.stream("GET", "/dump.nq") as response:
             chunks = response.iter_bytes(4096)
             received = [next(chunks)]
             publish(versioned, "after", 2)

@@ -8,10 +8,8 @@ question note and a query can follow either the decided identity (one IRI) or al
 
 from __future__ import annotations
 
-import pyoxigraph as ox
-
 from shezhire.config import Settings
-from shezhire.pipeline.store import open_read_only
+from shezhire.http.testing import select_rows
 
 PREFIXES = """
 PREFIX shz: <https://w3id.org/shezhire/ontology#>
@@ -23,14 +21,7 @@ PREFIX idstatus: <https://w3id.org/shezhire/vocab/idstatus/>
 
 
 def _select(settings: Settings, query: str) -> list[dict[str, str]]:
-    with open_read_only(settings.store) as store:
-        solutions = store.query(PREFIXES + query, use_default_graph_as_union=True)
-        assert isinstance(solutions, ox.QuerySolutions)
-        names = [v.value for v in solutions.variables]
-        return [
-            {n: (row[n].value if row[n] is not None else "") for n in names}  # type: ignore[union-attr]
-            for row in solutions
-        ]
+    return select_rows(settings.store, PREFIXES + query)
 
 
 def test_every_identity_question_has_a_reconstruction_of_all_its_candidates(

@@ -41,6 +41,7 @@ from shezhire.http.protocol import SparqlService
 from shezhire.http.service_description import ServiceDescription
 from shezhire.linked_data import rdf
 from shezhire.linked_data.graph import Dataset, build_identity
+from shezhire.network.local import ReadCache, warm
 from shezhire.pipeline.store import load_in_memory
 from shezhire.search.facts import entity_facts
 from shezhire.search.index import name_index
@@ -172,6 +173,9 @@ def _load(settings: Settings, target: Path, workdir_parent: Path | None) -> tupl
     # that search and reconciliation read.
     name_index(dataset)
     entity_facts(dataset)
+    # The network routes read the store around a person; their cache of the ties, their ends
+    # and evidence is filled now too, so that the first ego or path request is as fast as any.
+    warm(memory, network_cache(dataset))
     return dataset, info, workdir, lock_file
 
 
@@ -338,6 +342,13 @@ class SnapshotPublisher:
 
 
 SNAPSHOT_KEY = "shezhire.snapshot"
+
+
+def network_cache(dataset: Dataset) -> ReadCache:
+    """The network routes' read cache of this build (filled when the snapshot is loaded)."""
+    cache = dataset.memo("network-read-cache", ReadCache)
+    assert isinstance(cache, ReadCache)
+    return cache
 
 
 def request_snapshot(request: Any) -> Snapshot:

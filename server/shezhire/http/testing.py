@@ -13,15 +13,17 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import httpx
 import pyoxigraph as ox
 
 from shezhire.config import GRAPH_BASE, ONTOLOGY_GRAPH, Settings
 from shezhire.pipeline import evidence
+from shezhire.pipeline.store import open_read_only
 
 SERVER_START_TIMEOUT_S = 60.0
 # How the page tests run headless Chromium (Debian's ``chromium``): nothing in the background
@@ -39,11 +41,31 @@ CHROMIUM_FLAGS = (
 )
 
 
+def timed(action: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
+    """Run ``action`` ``repeat`` times: the seconds of each run, and the last result."""
+    times, result = [], None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = action()
+        times.append(time.perf_counter() - start)
+    return times, result
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def select_rows(store_path: Path, query: str) -> list[dict[str, str]]:
+    """The solutions of a SELECT over the union of a built store's graphs, as plain strings
+    (an unbound variable is left out of its row)."""
+    with open_read_only(store_path) as store:
+        solutions = store.query(query, use_default_graph_as_union=True)
+        assert isinstance(solutions, ox.QuerySolutions)
+        names = [v.value for v in solutions.variables]
+        return [{n: term.value for n in names if (term := row[n]) is not None} for row in solutions]
 
 
 def build_plain_store(

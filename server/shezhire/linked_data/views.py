@@ -694,16 +694,20 @@ class Views:
             row.cells.setdefault("date", []).append(Link(human_date(value), title=value))
 
     def _ties(self, person: str, subject: str) -> tuple[list[Row], list[Row]]:
-        rows = self.ds.select(
-            f"""SELECT ?t ?kind ?s ?o ?type ?cert ?mode ?date ?early ?late WHERE {{
-                  {{ ?t shz:tieSubject <{person}> }} UNION {{ ?t shz:tieObject <{person}> }}
-                  ?t a ?kind . FILTER(?kind IN (shz:KinTie, shz:SocialTie))
+        # Each branch starts from the bound person and tests the type after it: pyoxigraph
+        # joins in the order written, and a type test after the UNION scans every tie.
+        branches = " UNION ".join(
+            f"""{{ ?t shz:{end} <{person}> . ?t a ?kind .
+                  FILTER(?kind IN (shz:KinTie, shz:SocialTie))
                   ?t shz:tieSubject ?s ; shz:tieObject ?o .
                   OPTIONAL {{ ?t shz:kinType|shz:socialTieType ?type }}
                   OPTIONAL {{ ?t shz:certainty ?cert }} OPTIONAL {{ ?t shz:epistemicMode ?mode }}
                   OPTIONAL {{ ?t shz:date ?date }} OPTIONAL {{ ?t shz:earliestDate ?early }}
-                  OPTIONAL {{ ?t shz:latestDate ?late }}
-                }}"""
+                  OPTIONAL {{ ?t shz:latestDate ?late }} }}"""
+            for end in ("tieSubject", "tieObject")
+        )
+        rows = self.ds.select(
+            f"SELECT ?t ?kind ?s ?o ?type ?cert ?mode ?date ?early ?late WHERE {{ {branches} }}"
         )
         kin: dict[str, Row] = {}
         social: dict[str, Row] = {}
@@ -736,14 +740,13 @@ class Views:
 
     def _events(self, person: str, subject: str) -> list[Row]:
         rows = self.ds.select(
+            # From the bound person, the type test inside each branch (see _ties).
             f"""SELECT ?e ?role ?type ?date ?early ?late ?place ?cert WHERE {{
-                  {{ ?e shz:participation ?p . ?p shz:agent <{person}> .
-                     OPTIONAL {{ ?p shz:role ?role }} }}
-                  UNION {{ ?e shz:approvedBy <{person}> BIND(shz:approvedBy AS ?role) }}
-                  ?e a shz:Event .
-                  OPTIONAL {{ ?e shz:eventType ?type }} OPTIONAL {{ ?e shz:date ?date }}
-                  OPTIONAL {{ ?e shz:earliestDate ?early }} OPTIONAL {{ ?e shz:latestDate ?late }}
-                  OPTIONAL {{ ?e shz:place ?place }} OPTIONAL {{ ?e shz:certainty ?cert }}
+                  {{ ?p shz:agent <{person}> . ?e shz:participation ?p . ?e a shz:Event .
+                     OPTIONAL {{ ?p shz:role ?role }} {EVENT_OPTIONALS} }}
+                  UNION
+                  {{ ?e shz:approvedBy <{person}> . ?e a shz:Event .
+                     BIND(shz:approvedBy AS ?role) {EVENT_OPTIONALS} }}
                 }}"""
         )
         events: dict[str, Row] = {}
@@ -825,6 +828,12 @@ class Views:
             ordered = sorted(links.values(), key=lambda link: link.text.casefold())
             out.append((self.inverse_label(predicate), ordered[:MAX_REFERRERS], len(ordered)))
         return out
+
+
+EVENT_OPTIONALS = """
+  OPTIONAL { ?e shz:eventType ?type } OPTIONAL { ?e shz:date ?date }
+  OPTIONAL { ?e shz:earliestDate ?early } OPTIONAL { ?e shz:latestDate ?late }
+  OPTIONAL { ?e shz:place ?place } OPTIONAL { ?e shz:certainty ?cert }"""
 
 
 def long_date(timestamp: float) -> str:

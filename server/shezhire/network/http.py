@@ -5,12 +5,14 @@ app, all optional:
 
 - ``app.state.network_provider``: a callable ``() -> networkx.MultiDiGraph`` returning the
   full network (e.g. ``lambda: build_network(url)``); called on each request, so it should
-  cache. If absent, the network of the request's snapshot (the whole service puts one in
-  ``request.scope[SNAPSHOT_KEY]``: every route reads the same build), built once per
-  snapshot. In an app without snapshots, from
-- ``app.state.settings.store`` (a :class:`shezhire.config.Settings`; ``Settings()`` if absent),
-  opened read-only, lazily on the first request, cached, and rebuilt when the store link
-  points at a new build.
+  cache. The routes then answer from that graph.
+- Otherwise the routes never build the whole network: they read the store around the persons
+  of the request (:mod:`shezhire.network.local`; the same answers), from the request's
+  snapshot (the whole service puts one in ``request.scope[SNAPSHOT_KEY]``: every route reads
+  the same build; its read cache is filled when the snapshot is loaded, before it serves), or
+  in an app without snapshots from ``app.state.settings.store`` (a
+  :class:`shezhire.config.Settings`; ``Settings()`` if absent), opened read-only on the first
+  request and reopened when the store link points at a new build.
 
 Handlers are plain ``def`` (they run in the thread pool, never on the event loop).
 
@@ -46,13 +48,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import networkx as nx
+import pyoxigraph as ox
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
 from shezhire.config import Settings
-from shezhire.errors import ShezhireError
+from shezhire.errors import ShezhireError, StoreError
 from shezhire.http.negotiation import choose
-from shezhire.http.snapshot import SNAPSHOT_KEY, Snapshot
+from shezhire.http.snapshot import SNAPSHOT_KEY, Snapshot, network_cache
+from shezhire.network import local
 from shezhire.network.analysis import (
     MAX_HOPS,
     MAX_K,
@@ -88,6 +92,9 @@ class NetworkCache:
         self._filtered: OrderedDict[
             tuple[int, NetworkFilter], tuple[nx.MultiDiGraph, nx.MultiDiGraph]
         ] = OrderedDict()
+        self._stores: OrderedDict[str, tuple[tuple[str, float], ox.Store, local.ReadCache]] = (
+            OrderedDict()
+        )
 
     @staticmethod
     def _store_key(store: Path) -> tuple[str, float]:
@@ -109,6 +116,31 @@ class NetworkCache:
                 self._graphs.popitem(last=False)
             return cached[1]
 
+    def store(self, store: Path) -> tuple[ox.Store, local.ReadCache]:
+        """The published store opened read-only and its read cache (filled by a background
+        thread), both renewed when the link points at a new build; nothing is read from the
+        store on a request but what the request needs."""
+        key = self._store_key(store)
+        with self._lock:
+            cached = self._stores.get(str(store))
+            if cached is None or cached[0] != key:
+                if not store.exists():
+                    raise StoreError(f"no store at {store}: run `shezhire build` first")
+                try:
+                    opened = ox.Store.read_only(key[0])
+                except OSError as error:
+                    raise StoreError(f"cannot open the store at {store}: {error}") from error
+                cache = local.ReadCache()
+                threading.Thread(
+                    target=local.warm, args=(opened, cache), name="network-warm", daemon=True
+                ).start()
+                cached = (key, opened, cache)
+                self._stores[str(store)] = cached
+            self._stores.move_to_end(str(store))
+            while len(self._stores) > _GRAPH_CACHE_SIZE:
+                self._stores.popitem(last=False)
+            return cached[1], cached[2]
+
     def filtered(self, graph: nx.MultiDiGraph, filters: NetworkFilter) -> nx.MultiDiGraph:
         key = (id(graph), filters)
         with self._lock:
@@ -127,19 +159,25 @@ class NetworkCache:
 _CACHE = NetworkCache()
 
 
-def _full_network(request: Request) -> nx.MultiDiGraph:
-    state = request.app.state
-    provider: Callable[[], nx.MultiDiGraph] | None = getattr(state, "network_provider", None)
-    if provider is not None:
-        return provider()
+def _full_network(request: Request) -> nx.MultiDiGraph | None:
+    """The app's own full network (``app.state.network_provider``), else None: the routes
+    then read the store around the persons asked about (:mod:`shezhire.network.local`)."""
+    provider: Callable[[], nx.MultiDiGraph] | None = getattr(
+        request.app.state, "network_provider", None
+    )
+    return provider() if provider is not None else None
+
+
+def _store(request: Request) -> tuple[ox.Store, str, local.ReadCache]:
+    """The store the request reads and how answers name it: the request's snapshot (the
+    whole service), else ``app.state.settings.store`` (or ``Settings().store``) opened
+    read-only once per build."""
     snapshot = request.scope.get(SNAPSHOT_KEY)
     if isinstance(snapshot, Snapshot):  # the whole service: the build this request reads
-        dataset = snapshot.dataset
-        graph = dataset.memo("network", lambda: build_network(dataset.store))
-        assert isinstance(graph, nx.MultiDiGraph)
-        return graph
-    settings: Settings = getattr(state, "settings", None) or Settings()
-    return _CACHE.graph(settings.store)
+        return snapshot.dataset.store, "in-memory store", network_cache(snapshot.dataset)
+    settings: Settings = getattr(request.app.state, "settings", None) or Settings()
+    store, cache = _CACHE.store(settings.store)
+    return store, f"store {settings.store}", cache
 
 
 def _format(request: Request, requested: str | None) -> str:
@@ -228,14 +266,18 @@ def ego(
     _check_range("hops", hops, 0, MAX_HOPS)
     try:
         full = _full_network(request)
-        center = resolve_person(full, person)
-        view = _CACHE.filtered(full, filters)
-        if center in view:
-            graph = ego_network(view, center, hops, filters)
-        else:  # the person has no tie that passes the filters
-            graph = nx.MultiDiGraph()
-            graph.add_node(center, **full.nodes[center], distance=0)
-            graph.graph.update(full.graph, center=center, hops=hops)
+        if full is None:
+            store, description, cache = _store(request)
+            graph = local.ego(store, person, hops, filters, description=description, cache=cache)
+        else:
+            center = resolve_person(full, person)
+            view = _CACHE.filtered(full, filters)
+            if center in view:
+                graph = ego_network(view, center, hops, filters)
+            else:  # the person has no tie that passes the filters
+                graph = nx.MultiDiGraph()
+                graph.add_node(center, **full.nodes[center], distance=0)
+                graph.graph.update(full.graph, center=center, hops=hops)
     except ShezhireError as error:
         raise _http_error(error) from error
     graph.graph["filters"] = filters.as_params()
@@ -259,20 +301,34 @@ def path(
         _check_range("k", k, 1, MAX_K)
     try:
         full = _full_network(request)
-        view = _CACHE.filtered(full, filters)
-        # unknown persons are unknown in the full network, not just in the filtered view
-        a, b = resolve_person(full, from_), resolve_person(full, to)
-        paths = (
-            find_paths(view, a, b, max_length, k=k, filters=filters)
-            if (a in view and b in view)
-            else []
-        )
+        if full is None:
+            store, description, cache = _store(request)
+            paths, view, a, b, ends = local.paths(
+                store,
+                from_,
+                to,
+                max_length,
+                k=k,
+                filters=filters,
+                description=description,
+                cache=cache,
+            )
+        else:
+            view = _CACHE.filtered(full, filters)
+            # unknown persons are unknown in the full network, not just in the filtered view
+            a, b = resolve_person(full, from_), resolve_person(full, to)
+            ends = {node: dict(full.nodes[node]) for node in (a, b)}
+            paths = (
+                find_paths(view, a, b, max_length, k=k, filters=filters)
+                if (a in view and b in view)
+                else []
+            )
     except ShezhireError as error:
         raise _http_error(error) from error
     graph = paths_subgraph(view, paths)
     for node in (a, b):
         if node not in graph:
-            graph.add_node(node, **full.nodes[node])
+            graph.add_node(node, **ends[node])
     graph.graph.update(
         {"from": a, "to": b, "max": max_length, "k": k, "filters": filters.as_params()}
     )

@@ -42,6 +42,15 @@ def _term_value(term: Any) -> str:
     return str(term.value)
 
 
+def solution_rows(solutions: ox.QuerySolutions) -> list[Row]:
+    """SELECT solutions as rows of plain strings (an unbound variable is left out)."""
+    names = [v.value for v in solutions.variables]
+    return [
+        {name: _term_value(term) for name in names if (term := solution[name]) is not None}
+        for solution in solutions
+    ]
+
+
 class StoreSource:
     """A pyoxigraph store: an open ``ox.Store`` or the path of a built (published) store.
 
@@ -82,16 +91,7 @@ class StoreSource:
                 raise NetworkSourceError(f"{self.describe()}: {error}") from error
             if not isinstance(solutions, ox.QuerySolutions):
                 raise NetworkSourceError("the network queries are SELECT queries")
-            names = [v.value for v in solutions.variables]
-            rows: list[Row] = []
-            for solution in solutions:
-                row: Row = {}
-                for name in names:
-                    term = solution[name]
-                    if term is not None:
-                        row[name] = _term_value(term)
-                rows.append(row)
-            return rows
+            return solution_rows(solutions)
 
 
 class EndpointSource:

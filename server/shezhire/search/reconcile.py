@@ -382,16 +382,20 @@ class Reconciler:
             }
         return self._resolved[key]
 
+    def _dates(self, prop_id: str) -> dict[str, list[DateFact]]:
+        """The dated facts behind the date properties, by entity IRI."""
+        return {
+            "birth_date": self.facts.born,
+            "death_date": self.facts.died,
+            "date": self.facts.dated,
+        }[prop_id]
+
     def check(self, entity: Entity, constraint: Constraint) -> bool | None:
         """True if the entity agrees with the constraint, False if it contradicts it, None if
         the graph cannot tell."""
         prop = constraint.prop
         if prop.id in ("birth_date", "death_date", "date"):
-            table = {
-                "birth_date": self.facts.born,
-                "death_date": self.facts.died,
-                "date": self.facts.dated,
-            }[prop.id]
+            table = self._dates(prop.id)
             return _check_years(table.get(entity.iri, []), constraint.values)
         if prop.id == "names":
             wanted = [str(v) for v in constraint.values]
@@ -491,11 +495,7 @@ class Reconciler:
     def property_values(self, iri: str, prop: Property) -> list[dict[str, Any]]:
         label = self.dataset.label
         if prop.id in ("birth_date", "death_date", "date"):
-            table = {
-                "birth_date": self.facts.born,
-                "death_date": self.facts.died,
-                "date": self.facts.dated,
-            }[prop.id]
+            table = self._dates(prop.id)
             return [{"str": d.edtf} for d in table.get(iri, [])]
         if prop.id == "names":
             return [{"str": n} for n in self.index.names_of(iri)]
