@@ -8,7 +8,8 @@ and the same verdict, on
 3. the repository's data with one injected violation per constraint of every shape, generated
    from shapes/shezhire.ttl (:func:`mutations`): for each constraint component a mutation of
    real data that breaks it (a value removed, added, retyped, replaced...), each on a focus
-   node of its own, all in one dataset. Every component the shapes use must be hit.
+   node of its own, all in one dataset. Every component the shapes use must be hit, and every
+   SPARQL-based constraint (:func:`_break_sparql`).
 """
 
 from __future__ import annotations
@@ -146,6 +147,67 @@ def _first_predicate(shapes: rdflib.Graph, path: rdflib.term.Node) -> tuple[str,
     return None
 
 
+def _ask(store: ox.Store, query: str, this: object) -> bool:
+    prefixes = {"shz": SHZ}
+    answer = store.query(
+        query,
+        prefixes=prefixes,
+        use_default_graph_as_union=True,
+        substitutions={ox.Variable("this"): this},
+    )
+    return bool(answer)
+
+
+def _break_sparql(
+    store: ox.Store, shape: rdflib.URIRef, candidates: list, focuses: list
+) -> tuple | None:
+    """(focus, quads to remove, quads to add) that break the SPARQL-based constraint of
+    `shape` on one focus node: a mutated one of `candidates` (not used yet), or a new copy of
+    one of `focuses` (all of the shape's); None if none fits."""
+    name = str(shape).removeprefix(SHAPE)
+    footnote, candidate = ox.NamedNode(SHZ + "footnote"), ox.NamedNode(SHZ + "candidate")
+    pseudonyms = store.quads_for_pattern(None, RDF_TYPE, ox.NamedNode(SHZ + "EditorialPseudonym"))
+    pseudonym = next(iter(pseudonyms), None)
+    for focus in candidates:
+        if name == "Citation-referenceFootnote" and _ask(
+            store, "ASK { $this shz:archivalReference/shz:footnote [] ; shz:footnote [] }", focus
+        ):
+            # Its footnote renumbered past every footnote its archival references belong to.
+            (quad,) = store.quads_for_pattern(focus, footnote, None, None)
+            other = ox.Literal(str(int(quad.object.value) + 1000), datatype=quad.object.datatype)
+            return focus, [quad], [ox.Quad(focus, quad.predicate, other, quad.graph_name)]
+        if (
+            name == "PersonReconstruction-noPseudonymMix"
+            and pseudonym is not None
+            and _ask(
+                store,
+                "ASK { $this shz:reconstructedFrom ?p "
+                "FILTER NOT EXISTS { ?p a shz:EditorialPseudonym } }",
+                focus,
+            )
+        ):
+            # An editorial pseudonym added to a reconstruction of persons who are not.
+            link, *_rest = store.quads_for_pattern(
+                focus, ox.NamedNode(SHZ + "reconstructedFrom"), None, None
+            )
+            return focus, [], [ox.Quad(focus, link.predicate, pseudonym.subject, link.graph_name)]
+    for focus in focuses:
+        if name == "IdentityQuestion-reconstruction" and _ask(
+            store,
+            "ASK { $this shz:candidate ?a , ?b . ?a shz:citation/shz:publication ?x . "
+            "?b shz:citation/shz:publication ?y FILTER (?x != ?y) }",
+            focus,
+        ):
+            # A copy of an open question about several sources that no reconstruction names
+            # (a new node: the mutations of the questions' other constraints take the few).
+            copy = _fresh()
+            links = list(store.quads_for_pattern(focus, candidate, None, None))
+            graph = links[0].graph_name
+            typed = ox.Quad(copy, RDF_TYPE, ox.NamedNode(SHZ + "IdentityQuestion"), graph)
+            return copy, [], [typed, *(ox.Quad(copy, candidate, q.object, graph) for q in links)]
+    return None
+
+
 def mutations(store: ox.Store, shapes: rdflib.Graph) -> tuple[list, list, set[str]]:
     """Quads to remove and to add that break every constraint of every named shape once.
 
@@ -197,6 +259,16 @@ def mutations(store: ox.Store, shapes: rdflib.Graph) -> tuple[list, list, set[st
                         used.add(focus)
                         hit.add("class")
                         break
+                continue
+            if local == "sparql":
+                every = _focus_nodes(store, shapes, node_shape)
+                broken = _break_sparql(store, shape, candidates, every)
+                if broken is not None:
+                    focus, less, more = broken
+                    remove.extend(less)
+                    add.extend(more)
+                    used.add(focus)
+                    hit.add(f"sparql {shape}")
                 continue
             if step is None:
                 continue
@@ -326,6 +398,8 @@ def test_injected_violations() -> None:
         }
     }
     assert used <= hit, f"no mutation breaks {sorted(used - hit)}"
+    sparql_shapes = {f"sparql {s}" for s in shapes.subjects(SH.sparql, None)}
+    assert sparql_shapes <= hit, f"no mutation breaks {sorted(sparql_shapes - hit)}"
     (fast_conforms, fast), (ref_conforms, reference) = _both(store, ontology + data, shape_graphs)
     assert fast_conforms == ref_conforms
     # One known divergence, where the verdict cannot differ: a value that cannot be compared
@@ -364,3 +438,5 @@ def test_injected_violations() -> None:
     assert not conforms
     components = {key[3].removeprefix(str(SH)) for key in results}
     assert len(components) >= 12, sorted(components)
+    broken = {key[2] for key in results if key[3] == str(SH.SPARQLConstraintComponent)}
+    assert broken >= {f"<{s}>" for s in shapes.subjects(SH.sparql, None)}, broken

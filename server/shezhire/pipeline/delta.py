@@ -48,7 +48,7 @@ import pyoxigraph as ox
 
 from shezhire import __version__
 from shezhire.config import INFERRED_GRAPH, Settings
-from shezhire.pipeline import evidence, gate, incremental, load, materialize, quotes
+from shezhire.pipeline import evidence, gate, incremental, load, materialize, quotes, sparql_gate
 from shezhire.pipeline.phases import phase
 from shezhire.pipeline.quotes import QuoteCount
 from shezhire.pipeline.sources import InputFile, InputKind
@@ -57,7 +57,7 @@ from shezhire.pipeline.sources import InputFile, InputKind
 def gate_code() -> str:
     """The code whose change invalidates the incremental gate's record."""
     code = hashlib.sha256(__version__.encode())
-    for module in (gate, incremental, load, evidence):
+    for module in (gate, sparql_gate, incremental, load, evidence):
         code.update(Path(str(module.__file__)).read_bytes())
     return code.hexdigest()
 

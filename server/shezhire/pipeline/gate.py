@@ -2,9 +2,11 @@
 
 Two engines give the same verdicts (a differential test holds them to it, tests/pipeline/
 test_gate_differential.py): ``fast`` (the default), the Rust validator of the PyPI package
-``shacl``, fed the staged quads as N-Triples, and ``pyshacl``, the reference, over an rdflib
-copy of them. Choose with ``--gate`` or ``SHEZHIRE_GATE``. Why ``shacl``: README.md, "The
-build at scale" (measured against pySHACL and pyshacl-turbo).
+``shacl``, fed the staged quads as N-Triples (its SPARQL-based constraints, where their
+structure allows, are one pyoxigraph query each over the store instead: sparql_gate.py), and
+``pyshacl``, the reference, over an rdflib copy of them. Choose with ``--gate`` or
+``SHEZHIRE_GATE``. Why ``shacl``: README.md, "The build at scale" (measured against pySHACL
+and pyshacl-turbo).
 
 Every result is reported alike: the focus node and the value as N-Triples terms, the path in
 SPARQL property-path syntax, the shape (its IRI; a blank shape as ``<named ancestor> / property
@@ -67,7 +69,8 @@ class Outcome:
 # ----------------------------------------------------------------------- shared helpers
 
 
-def _local(iri: str) -> str:
+def local_name(iri: str) -> str:
+    """The last segment of an IRI (after # or /)."""
     return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
@@ -115,8 +118,13 @@ def run_fast(store: ox.Store, data_graphs: list[str], shapes_graphs: list[str]) 
     """The ``shacl`` package over the union of `data_graphs` (no rdflib copy)."""
     import shacl  # noqa: PLC0415 - a compiled extension, loaded only by the fast gate
 
-    shapes_text = b"".join(graph_ntriples(store, shapes_graphs)).decode()
-    shapes = shacl.Shapes.from_text(shapes_text, format="ntriples")
+    from shezhire.pipeline import sparql_gate  # noqa: PLC0415 - it imports this module
+
+    # SPARQL-based constraints it can, one query each over the store (sparql_gate.py): the
+    # ``shacl`` package runs them once per focus node.
+    shape_triples, constraints = sparql_gate.split(store, shapes_graphs)
+    shapes_text = ox.serialize(shape_triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    shapes = shacl.Shapes.from_text(shapes_text.decode(), format="ntriples")
     # A file, not a string: the data is written once and read by Rust, never held as a str.
     descriptor, name = tempfile.mkstemp(suffix=".nt", prefix="shezhire-gate-")
     try:
@@ -137,11 +145,20 @@ def run_fast(store: ox.Store, data_graphs: list[str], shapes_graphs: list[str]) 
                 path=r.path or "-",
                 shape=shape,
                 component=r.component_iri.strip("<>"),
-                severity=r.severity or _local(r.severity_iri),
+                severity=r.severity or local_name(r.severity_iri),
                 message=r.message or r.component,
             )
         )
-    return Outcome(bool(report.conforms), results, lambda: report.serialize("turtle").encode())
+    answered = [
+        r for c in constraints for r in sparql_gate.evaluate(store, data_graphs, shapes_graphs, c)
+    ]
+    results.extend(answered)
+    conforms = bool(report.conforms) and not any(r.severity == "Violation" for r in answered)
+    return Outcome(
+        conforms,
+        results,
+        lambda: sparql_gate.report(report.serialize("turtle"), answered, conforms),
+    )
 
 
 # ----------------------------------------------------------------------- reference: pySHACL
@@ -251,7 +268,7 @@ def run_pyshacl(store: ox.Store, data_graphs: list[str], shapes_graphs: list[str
                     path=path_text(report, report.value(result, SH.resultPath)),
                     shape=_shape_text(report, report.value(result, SH.sourceShape)),
                     component=str(component) if component else "-",
-                    severity=_local(str(severity)) if severity else "Violation",
+                    severity=local_name(str(severity)) if severity else "Violation",
                     message=str(report.value(result, SH.resultMessage) or ""),
                 )
             )
