@@ -14,10 +14,12 @@ from shezhire.errors import ShezhireError
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, object] = {}
-    for name in ("root", "store_path", "texts_dir", "host", "port"):
+    for name in ("root", "store_path", "texts_dir", "gate", "host", "port"):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
+    if getattr(args, "full", False):
+        overrides["gate_incremental"] = False
     return Settings(**overrides)  # type: ignore[arg-type]
 
 
@@ -106,6 +108,16 @@ def _parser() -> argparse.ArgumentParser:
             type=Path,
             help="check every oa:exact quote against the source text its publication registers "
             "(shz:sourceFile) in this folder; default: $SHEZHIRE_TEXTS_DIR, else no check",
+        )
+        command.add_argument(
+            "--gate",
+            choices=["fast", "pyshacl"],
+            help="SHACL engine: fast (default) or pyshacl (the reference); $SHEZHIRE_GATE",
+        )
+        command.add_argument(
+            "--full",
+            action="store_true",
+            help="validate everything, not only what changed since the last clean validation",
         )
 
     serve = sub.add_parser("serve", help="build if stale, then serve SPARQL over HTTP")

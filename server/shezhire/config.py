@@ -127,6 +127,17 @@ class Settings(BaseSettings):
         "set, validate and build check every oa:exact quote against its text. Default: no check",
     )
 
+    gate: Literal["fast", "pyshacl"] = Field(
+        default="fast",
+        description="SHACL engine of the gate: fast (the Rust `shacl` package) or pyshacl (the "
+        "reference); both give the same verdicts",
+    )
+    gate_incremental: bool = Field(
+        default=True,
+        description="Validate only what a change can affect (see pipeline/incremental.py); "
+        "false: validate everything on every build",
+    )
+
     host: str = "127.0.0.1"
     port: int = 8000
     public_url: str | None = Field(
@@ -231,3 +242,8 @@ class Settings(BaseSettings):
     @property
     def report(self) -> Path:
         return self.report_path or self.store.parent / "shacl-report.ttl"
+
+    @property
+    def gate_state(self) -> Path:
+        """What last passed the gate (pipeline/incremental.py), beside the store."""
+        return self.store.with_name(self.store.name + ".gate.json")

@@ -24,7 +24,7 @@ from test_timeout import children
 from shezhire.config import BASE_IRI, GRAPH_BASE, Settings
 from shezhire.http.snapshot import LOCK_NAME, WORKDIR_PREFIX, remove_stale_workdirs
 from shezhire.http.testing import LiveServer, build_plain_store
-from shezhire.pipeline.store import read_version_meta, version_dump, write_version_extras
+from shezhire.pipeline.store import read_version_meta, write_dump, write_version_meta
 
 RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -289,12 +289,12 @@ def test_every_process_reads_the_published_folder_and_the_old_one_is_closed(
             wait_for(lambda p=pid: open_folders(p, versions) == {versions / "second"})
 
 
-def test_counts_and_dumps_the_build_wrote_are_served_as_they_are(tmp_path: Path) -> None:
+def test_the_counts_the_build_wrote_are_served_and_dumps_written_once(tmp_path: Path) -> None:
     link = tmp_path / "store"
     publish(link, "first", 3)
     version = link.resolve()
     store = ox.Store.read_only(str(version))
-    write_version_extras(store, version)
+    write_version_meta(store, version)
     del store
     meta = read_version_meta(version)
     assert meta is not None and meta["triples"] == 6
@@ -306,13 +306,13 @@ def test_counts_and_dumps_the_build_wrote_are_served_as_they_are(tmp_path: Path)
         httpx.Client(base_url=server.url, timeout=30) as http,
     ):
         assert http.get("/health").json()["triples"] == 6
+        (workdir,) = scratch.glob(WORKDIR_PREFIX + "*")
         for ext in ("nq", "trig", "ttl"):
             response = http.get(f"/dump.{ext}")
             assert response.status_code == 200
-            assert response.content == version_dump(version, ext).read_bytes()
-        (workdir,) = scratch.glob(WORKDIR_PREFIX + "*")
-        assert not list(workdir.glob("dump.*"))  # nothing written at start or on request
+            assert response.content == (workdir / f"dump.{ext}").read_bytes()
         assert "first person 2" in http.get("/dump.ttl").text
+        assert not list(version.glob("*dump*"))  # the version folder is never written
 
 
 def test_the_store_copied_into_memory_is_served_alike(versioned: Path) -> None:
@@ -351,13 +351,13 @@ def test_the_turtle_dump_holds_the_union_of_the_graphs(tmp_path: Path) -> None:
     publish(link, "first", 3)
     version = link.resolve()
     store = ox.Store.read_only(str(version))
-    write_version_extras(store, version)
+    write_dump(store, tmp_path / "dump.ttl", "ttl")
     union = {
         (q.subject, q.predicate, q.object) for q in store.quads_for_pattern(None, None, None, None)
     }
     del store
     read = {
         (t.subject, t.predicate, t.object)
-        for t in ox.parse(path=str(version_dump(version, "ttl")), format=ox.RdfFormat.TURTLE)
+        for t in ox.parse(path=str(tmp_path / "dump.ttl"), format=ox.RdfFormat.TURTLE)
     }
     assert read == union and len(read) == 6

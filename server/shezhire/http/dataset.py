@@ -13,7 +13,6 @@ class DatasetInfo:
     store_path: Path  # the version folder
     graphs: dict[str, int]  # named graph IRI -> triples
     default_graph_triples: int
-    dumps_built: bool = False  # the build wrote the dump files into the version folder
 
     @property
     def triples(self) -> int:

@@ -13,9 +13,10 @@ replaces it when the published store link points at a new build (it watches the 
 snapshot it started on (:meth:`SnapshotPublisher.use`) until its answer is sent, and a replaced
 snapshot is closed when its last request is done.
 
-The counts (quads per named graph) and the dump files come from the version folder, where the
-build wrote them (:func:`shezhire.pipeline.store.write_version_extras`); for a store written
-otherwise (tests, older builds) they are computed here, the dumps in the background.
+The counts (quads per named graph) come from the version folder, where the build wrote them
+(:func:`shezhire.pipeline.store.write_version_meta`); for a store written otherwise (tests,
+older builds) the store counts them here. The dump files are written by pyoxigraph in the
+background, once per snapshot (the build does not: a rebuild of one file would pay for them).
 ``SHEZHIRE_SERVER_STORE`` and ``SHEZHIRE_WORKER_STORE`` (both ``read-only`` by default) choose,
 for this process and for the workers, between reading the folder and an in-memory copy (faster
 for what reads many strings, one copy per process, loaded at every start).
@@ -25,9 +26,9 @@ the network's tie cache: :func:`warm_dataset`) is computed before a reloaded sna
 (the old one serves meanwhile), but after the first one does: at the start there is nothing
 else to serve, so ``/health`` answers at once and reports ``warm`` false until it is done.
 
-Each snapshot has a working folder ``$TMPDIR/shezhire-serve-*`` (dump files the version folder
-lacks) with a lock file held while the snapshot lives, so a server that died without cleaning
-up leaves folders that the next server start recognises and removes.
+Each snapshot has a working folder ``$TMPDIR/shezhire-serve-*`` (its dump files) with a lock file
+held while the snapshot lives, so a server that died without cleaning up leaves folders that the
+next server start recognises and removes.
 """
 
 from __future__ import annotations
@@ -62,7 +63,6 @@ from shezhire.pipeline.store import (
     graph_counts,
     load_in_memory,
     read_version_meta,
-    version_dump,
     write_dump,
 )
 from shezhire.search.facts import entity_facts
@@ -104,16 +104,13 @@ class Snapshot:
     def dump_file(self, ext: str) -> Path:
         """The whole store as a file (``nq``, ``trig`` or ``ttl``).
 
-        The build writes them into the version folder; for a store without them each is
-        written once per snapshot, into its working folder, by one thread from start to end (a
-        pyoxigraph iterator must never move between threads), ahead of any request
+        Each is written once per snapshot, into its working folder, by one thread from start to end
+        (a pyoxigraph iterator must never move between threads), ahead of any request
         (:class:`SnapshotPublisher` starts it when the snapshot goes live); a request that comes
         first waits for it. A file lets any number of clients read at their own pace.
         """
         if ext not in DUMP_FORMATS:
             raise ValueError(f"no dump format {ext!r}")
-        if self.info.dumps_built:
-            return version_dump(self.target, ext)
         path = self.workdir / f"dump.{ext}"
         with self._dumps_lock:
             if not path.exists():
@@ -183,16 +180,13 @@ def _load(
         graphs, default = graph_counts(store)
     if not graphs and not default:
         raise StoreError(f"the store at {target} holds no triples: nothing to serve")
-    dumps_built = meta is not None and all(
-        version_dump(target, ext).is_file() for ext in DUMP_FORMATS
-    )
     workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX, dir=workdir_parent))
     try:
         lock_file = _hold_lock(workdir)
     except BaseException:
         shutil.rmtree(workdir, ignore_errors=True)
         raise
-    info = DatasetInfo(target, dict(sorted(graphs.items())), default, dumps_built)
+    info = DatasetInfo(target, dict(sorted(graphs.items())), default)
     dataset = Dataset(store, target, built, build_id)
     if warm_now:
         warm_dataset(dataset)
@@ -375,10 +369,7 @@ class SnapshotPublisher:
 
     @staticmethod
     async def _write_dumps(snapshot: Snapshot) -> None:
-        """The dump files the build did not write, written once the snapshot serves: no request
-        waits for them later."""
-        if snapshot.info.dumps_built:
-            return
+        """The dump files, written once the snapshot serves: no request waits for them later."""
         try:
             await asyncio.to_thread(snapshot.write_dumps)
         except OSError as error:  # retired (its folder removed) while writing, or a full disk

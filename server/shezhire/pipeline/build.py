@@ -11,27 +11,29 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import itertools
 import json
 import os
 import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-import rdflib
 
 from shezhire import __version__
 from shezhire.config import Settings
 from shezhire.errors import StoreError, TreeError
-from shezhire.pipeline import evidence, gate, load, materialize, quotes, stats
+from shezhire.pipeline import delta as build_delta
+from shezhire.pipeline import evidence, gate, incremental, load, materialize, quotes, stats
+from shezhire.pipeline.phases import phase
 from shezhire.pipeline.quotes import QuoteCount
 from shezhire.pipeline.sources import InputFile, InputKind, discover, inputs_digest
-from shezhire.pipeline.store import require_triples, write_version_extras
+from shezhire.pipeline.store import open_read_only, require_triples, write_version_meta
 
 
 @dataclass
@@ -44,10 +46,12 @@ class BuildSummary:
     materialized: dict[str, int] = field(default_factory=dict)
     entities: dict[str, int] = field(default_factory=dict)
     quotes: QuoteCount | None = None
+    gate: str = ""
     named: dict[str, int] = field(default_factory=dict)
 
     def describe(self) -> str:
-        lines = [f"{self.files} files, {self.quads} quads parsed; SHACL: conforms"]
+        gate_note = f" ({self.gate})" if self.gate else ""
+        lines = [f"{self.files} files, {self.quads} quads parsed; SHACL: conforms{gate_note}"]
         if self.named:
             lines.append("evidence IRIs: " + ", ".join(f"{k} {v}" for k, v in self.named.items()))
         if self.quotes is not None:
@@ -63,17 +67,6 @@ class BuildSummary:
         return "\n".join(lines)
 
 
-def _shapes_graph(store: ox.Store, items: list[InputFile]) -> rdflib.Graph:
-    shapes = rdflib.Graph()
-    for item in items:
-        if item.kind is InputKind.SHAPES:
-            data = store.dump(
-                format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(item.graph_iri)
-            )
-            shapes.parse(data=data or b"", format="nt")
-    return shapes
-
-
 def _display_path(path: Path, root: Path) -> Path:
     return path.relative_to(root) if path.is_relative_to(root) else path
 
@@ -87,44 +80,94 @@ class _Staged:
     quads: int
     date_bounds: list[ox.Quad]
     quotes: QuoteCount | None
-    named: dict[str, int]
+    named: dict[str, int] = field(default_factory=dict)
+    gate: str = ""
+
+
+def _published(settings: Settings) -> dict[str, str]:
+    """Data graph -> content hash of the published store (empty when unknown)."""
+    try:
+        info = json.loads(_info_path(settings.store).read_text(encoding="utf-8"))
+        files = info.get("files", {})
+        return {str(g): str(h) for g, h in files.items()} if isinstance(files, dict) else {}
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _gate(
+    settings: Settings, staging: ox.Store, items: list[InputFile], files: dict[str, Path]
+) -> str:
+    """The SHACL gate over what changed since the last clean validation (or everything)."""
+    shape_graphs = [item.graph_iri for item in items if item.kind is InputKind.SHAPES]
+    ontology_graphs = [item.graph_iri for item in items if item.kind is InputKind.ONTOLOGY]
+    data = {
+        item.graph_iri: incremental.file_hash(item.path)
+        for item in items
+        if item.kind is InputKind.DATA
+    }
+    ctx = incremental.context(staging, items, settings.gate, build_delta.gate_code())
+    old = incremental.State.load(settings.gate_state) if settings.gate_incremental else None
+    # The links of the published versions stay recorded: the next build's rebuild needs them.
+    previous = old or incremental.State.load(settings.gate_state)
+    keep = {
+        h: previous.links[h]
+        for h in _published(settings).values()
+        if h in previous.links and previous.context == ctx.digest
+    }
+    plan = incremental.plan(staging, data, old or incremental.State(), ctx, keep)
+    if old is None:
+        plan = incremental.Plan(sorted(data), True, "asked for", plan.new_state)
+    if plan.full or plan.graphs:
+        gate.validate(
+            staging,
+            ontology_graphs + plan.graphs,
+            shape_graphs,
+            files,
+            settings.report,
+            engine=settings.gate,
+        )
+    plan.new_state.links.update(keep)
+    plan.new_state.save(settings.gate_state)
+    return plan.describe(len(data))
 
 
 def _stage(settings: Settings) -> _Staged:
     """Parse every input; validate the ontology and data (not the shapes) against the shapes."""
-    items = discover(settings)
-    staging, counts = load.parse_all(items)
-    shapes = _shapes_graph(staging, items)
+    with phase("parse"):
+        items = discover(settings)
+        staging, counts = load.parse_all(items)
     graph_files = {item.graph_iri: _display_path(item.path, settings.root) for item in items}
-    # The shapes are published with the data (graph/shapes) but are not data to validate.
-    shape_graphs = {item.graph_iri for item in items if item.kind is InputKind.SHAPES}
     data_quads = sum(counts[item.graph_iri] for item in items if item.kind is InputKind.DATA)
     if data_quads == 0:
         raise TreeError(f"the data files in {settings.data_dir} hold no triples")
-    # Citations, quotes, relayed citations and participations get their stable IRIs before
-    # the gate, so that the gate (and its messages) see what will be published.
-    named = evidence.name_evidence(staging)
-    gate.validate(
-        gate.as_dataset(staging, exclude=shape_graphs), shapes, graph_files, settings.report
-    )
-    quoted = None
-    if settings.texts_dir is not None:
-        # After the gate: it has made sure every quote names one publication.
-        data_files = {
-            item.graph_iri: graph_files[item.graph_iri]
-            for item in items
-            if item.kind is InputKind.DATA
-        }
-        quoted = quotes.check(staging, data_files, settings.texts_dir)
-    bounds = materialize.date_bounds(staging, graph_files)
-    return _Staged(staging, items, sum(counts.values()), bounds, quoted, named)
+    with phase("parse"):
+        # Citations, quotes, relayed citations and participations get their stable IRIs
+        # before the gate, so that the gate (and its messages) see what will be published.
+        named = evidence.name_evidence(staging)
+    with phase("gate"):
+        gate_note = _gate(settings, staging, items, graph_files)
+        quoted = None
+        if settings.texts_dir is not None:
+            # After the gate: it has made sure every quote names one publication.
+            data_files = {
+                item.graph_iri: graph_files[item.graph_iri]
+                for item in items
+                if item.kind is InputKind.DATA
+            }
+            quoted = quotes.check(staging, data_files, settings.texts_dir)
+        bounds = materialize.date_bounds(staging, graph_files)
+    return _Staged(staging, items, sum(counts.values()), bounds, quoted, named, gate_note)
 
 
 def validate_inputs(settings: Settings) -> BuildSummary:
     """`shezhire validate`: strict parse and SHACL; publishes nothing."""
     staged = _stage(settings)
     return BuildSummary(
-        files=len(staged.items), quads=staged.quads, quotes=staged.quotes, named=staged.named
+        files=len(staged.items),
+        quads=staged.quads,
+        quotes=staged.quotes,
+        gate=staged.gate,
+        named=staged.named,
     )
 
 
@@ -146,6 +189,21 @@ def _build_digest(settings: Settings, items: list[InputFile]) -> str:
                 code.update(text.name.encode())
                 code.update(text.read_bytes())
     return inputs_digest(items) + code.hexdigest()[:16]
+
+
+def _context_digest(settings: Settings, items: list[InputFile]) -> str:
+    """Everything but the data files that a published store depends on (see `rebuild`)."""
+    digest = hashlib.sha256(_build_digest(settings, []).encode())
+    digest.update(build_delta.gate_code().encode() + settings.gate.encode())
+    for module in (materialize, build_delta, stats):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    digest.update(Path(__file__).read_bytes())
+    for item in items:
+        if item.kind is not InputKind.DATA:
+            digest.update(
+                f"{item.kind} {item.graph_iri} {incremental.file_hash(item.path)}".encode()
+            )
+    return digest.hexdigest()
 
 
 def _info_path(store_link: Path) -> Path:
@@ -195,18 +253,33 @@ def build_lock(store_link: Path) -> Iterator[None]:
         os.close(descriptor)  # releases the lock
 
 
+# Quads per bulk load when publishing: RocksDB's bulk loader holds a whole batch (up to a
+# million quads, sorted once per index) in memory, so smaller batches bound the peak.
+PUBLISH_BATCH = 125_000
+
+
 def _write_store(staging: ox.Store, target: Path) -> None:
+    """Write every staged quad into a new on-disk store at `target`.
+
+    RocksDB's bulk loader (sorted files ingested whole), fed the staged quads in batches of
+    :data:`PUBLISH_BATCH`. Measured at 30 copies of the data (1.67 M quads, on 2 busy cores):
+    19 s CPU and 1.8 GB above the staging store when the store was dumped to N-Quads bytes and
+    loaded in two threads (the dump, its split copies and two million-quad batches in memory
+    at once); 17 s CPU and 0.2 GB this way.
+    """
     disk = ox.Store(str(target))
     try:
-        disk.bulk_extend(staging.quads_for_pattern(None, None, None, None))
+        quads = iter(staging)
+        while batch := list(itertools.islice(quads, PUBLISH_BATCH)):
+            disk.bulk_extend(batch)
         disk.flush()
     finally:
         # pyoxigraph closes the RocksDB files when the last reference goes.
         del disk
 
 
-def _publish(staging: ox.Store, store_link: Path) -> Path:
-    """Write `staging` as a new version beside `store_link` and swap the link to it.
+def _publish(write: Callable[[Path], None], store_link: Path) -> Path:
+    """Write a new version beside `store_link` with `write(target)` and swap the link to it.
 
     Must be called with the build lock held: clean-up removes every version but the new one
     and the one it replaces, which is only safe when no other build is writing one.
@@ -228,9 +301,10 @@ def _publish(staging: ox.Store, store_link: Path) -> Path:
     previous = store_link.resolve() if store_link.is_symlink() else None
     swapped = False
     try:
-        _write_store(staging, target)
-        # What the server would otherwise compute at every start: counts and dump files.
-        write_version_extras(staging, target)
+        write(target)
+        # What the server would otherwise count at every start: quads per named graph.
+        with open_read_only(target) as written:
+            write_version_meta(written, target)
         temporary_link.unlink(missing_ok=True)
         temporary_link.symlink_to(target.relative_to(store_link.parent))
         os.replace(temporary_link, store_link)  # the one atomic step
@@ -265,26 +339,68 @@ def _write_info(store_link: Path, info: dict[str, object]) -> None:
 
 
 def _build_locked(settings: Settings) -> BuildSummary:
+    if settings.gate_incremental:
+        items = discover(settings)
+        rebuilt = build_delta.rebuild(settings, items, _context_digest(settings, items))
+        if rebuilt is not None:
+            return _finish(settings, items, rebuilt)
     staged = _stage(settings)
-    added = materialize.materialize(staged.store, staged.date_bounds)
-    # What blank nodes are left (the ontology's and the shapes' lists and restrictions) get
-    # genid IRIs after the rules ran, so the rules see them as the blank nodes they are.
-    staged.named["other blank nodes"] = evidence.skolemize(staged.store)
-    target = _publish(staged.store, settings.store)
-    info = {
-        "digest": _build_digest(settings, staged.items),
-        "target": str(target),
-        "built": time.time(),
-    }
-    _write_info(settings.store, info)
+    with phase("materialize"):
+        added = materialize.materialize(staged.store, staged.date_bounds)
+        # What blank nodes are left (the ontology's and the shapes' lists and restrictions)
+        # get genid IRIs after the rules ran, so the rules see them as the blank nodes they are.
+        staged.named["other blank nodes"] = evidence.skolemize(staged.store)
+    with phase("publish"):
+        _publish(lambda target: _write_store(staged.store, target), settings.store)
+        _record(settings, staged.items)
+    with phase("stats"):
+        entities = stats.counts(staged.store)
     return BuildSummary(
         files=len(staged.items),
         quads=staged.quads,
         published=settings.store,
         materialized=added,
-        entities=stats.counts(staged.store),
+        entities=entities,
         quotes=staged.quotes,
+        gate=staged.gate,
         named=staged.named,
+    )
+
+
+def _record(settings: Settings, items: list[InputFile]) -> None:
+    """Write the build record of the store just published (what the next rebuild starts from)."""
+    info = {
+        "digest": _build_digest(settings, items),
+        "target": str(settings.store.resolve()),
+        "built": time.time(),
+        "context": _context_digest(settings, items),
+        "files": {
+            item.graph_iri: incremental.file_hash(item.path)
+            for item in items
+            if item.kind is InputKind.DATA
+        },
+    }
+    _write_info(settings.store, info)
+
+
+def _finish(
+    settings: Settings, items: list[InputFile], rebuilt: build_delta.Rebuilt
+) -> BuildSummary:
+    """Publish what `rebuild` prepared; count what the new version holds."""
+    with phase("publish"):
+        _publish(rebuilt.write, settings.store)
+        _record(settings, items)
+    with phase("stats"), open_read_only(settings.store) as published:
+        entities = stats.counts(published)
+        inferred = materialize.inferred_size(published)
+    return BuildSummary(
+        files=len(items),
+        quads=entities["triples"] - inferred,
+        published=settings.store,
+        materialized={f"graph/inferred ({rebuilt.note})": inferred},
+        entities=entities,
+        quotes=rebuilt.quotes,
+        gate=rebuilt.gate,
     )
 
 

@@ -1,10 +1,9 @@
 """Opening the published store and running queries against it from the command line.
 
 A published version folder is a RocksDB directory that is never written after it is published;
-the build also writes into it, before the link points at it, what serving needs and should not
-compute at every start: :data:`VERSION_META` (quads per named graph) and the dump files
-(:func:`version_dump`). RocksDB ignores files whose names are not its own, and nothing opens a
-published version for writing.
+the build also writes into it, before the link points at it, what serving should not count at
+every start: :data:`VERSION_META` (quads per named graph). RocksDB ignores files whose names are
+not its own, and nothing opens a published version for writing.
 """
 
 from __future__ import annotations
@@ -72,14 +71,8 @@ def require_triples(path: Path) -> int:
 
 def load_in_memory(path: Path) -> ox.Store:
     """An in-memory copy of the published store (faster for queries that read many strings:
-    sorting, 1000-row answers). Loaded from the version's N-Quads dump when the build wrote
-    one (parsed in Rust), else copied quad by quad."""
+    sorting, 1000-row answers)."""
     memory = ox.Store()
-    target = path.resolve()
-    dump = version_dump(target, "nq")
-    if read_version_meta(target) is not None and dump.is_file():
-        memory.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
-        return memory
     with open_read_only(path) as disk:
         memory.extend(disk.quads_for_pattern(None, None, None, None))
     return memory
@@ -101,12 +94,8 @@ def query_to_bytes(store: ox.Store, query: str, fmt: str) -> bytes:
 
 # Quads per named graph ("graphs": {iri: n}), in the default graph, and in all.
 VERSION_META = "shezhire-version.json"
+# The whole store as files: the server writes them once per snapshot (write_dump).
 DUMP_FORMATS = ("nq", "trig", "ttl")
-
-
-def version_dump(target: Path, ext: str) -> Path:
-    """Where the build writes the dump in ``ext`` (``nq``, ``trig``, ``ttl``) of a version."""
-    return target / f"shezhire-dump.{ext}"
 
 
 _GRAPH_COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
@@ -169,17 +158,13 @@ def write_dump(store: ox.Store, path: Path, ext: str) -> None:
         partial.unlink(missing_ok=True)
 
 
-def write_version_extras(store: ox.Store, target: Path) -> None:
-    """Write into the version folder ``target`` (not yet published) the dumps and the counts
-    of ``store``, the same quads as the RocksDB store in it. The counts file comes last: its
-    presence says the dumps are complete."""
-    for ext in DUMP_FORMATS:
-        write_dump(store, version_dump(target, ext), ext)
+def write_version_meta(store: ox.Store, target: Path) -> None:
+    """Write into the version folder ``target`` (not yet published) the counts of ``store``,
+    the same quads as the RocksDB store in it."""
     graphs, default = graph_counts(store)
     meta = {
         "graphs": graphs,
         "default_graph_triples": default,
         "triples": sum(graphs.values()) + default,
-        "dumps": {ext: version_dump(target, ext).name for ext in DUMP_FORMATS},
     }
     (target / VERSION_META).write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
