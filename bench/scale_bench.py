@@ -37,6 +37,7 @@ import argparse
 import shutil
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -141,17 +142,22 @@ def given_stores(values: list[str], scales: list[int]) -> dict[int, Path]:
 
 
 def run_scale(
-    scale: int, args: argparse.Namespace, parts: list[str], store: Path | None
-) -> dict[str, Any]:
-    """Every part at one scale; the scale's working folder is removed whatever happens."""
+    scale: int,
+    args: argparse.Namespace,
+    parts: list[str],
+    store: Path | None,
+    results: dict[str, dict[int, dict[str, Any]]],
+) -> None:
+    """Every part at one scale, its figures into ``results[part][scale]`` as each ends; a
+    serving part that fails is reported and the next one runs; the scale's working folder is
+    removed whatever happens."""
     work = args.run_dir / f"x{scale}"
-    found: dict[str, Any] = {}
     try:
         if "build" in parts and store is None:
             tree = work / "tree"
             print(f"x{scale}: writing the tree to {tree}", flush=True)
             make_tree(ROOT, tree, scale)
-            found["build"], store = run_build(
+            results["build"][scale], store = run_build(
                 tree, work / "build", args.paths.split(","), args.old_materialize
             )
             shutil.rmtree(tree, ignore_errors=True)
@@ -161,10 +167,13 @@ def run_scale(
             context = servers.Context(scale, store, work, args.duration, args.rounds, args.clients)
             for part in serving:
                 print(f"x{scale}: {part} (load average {servers.load_average():.2f})", flush=True)
-                found[part] = SERVING[part].run(context)
+                try:
+                    results[part][scale] = SERVING[part].run(context)
+                except Exception:
+                    print(f"x{scale}: {part} FAILED", file=sys.stderr, flush=True)
+                    traceback.print_exc()
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return found
 
 
 def main() -> None:
@@ -208,8 +217,7 @@ def main() -> None:
     args.run_dir = Path(tempfile.mkdtemp(prefix="scale-bench-", dir=args.workdir))
     try:
         for scale in scales:
-            for part, figures in run_scale(scale, args, parts, stores.get(scale)).items():
-                results[part][scale] = figures
+            run_scale(scale, args, parts, stores.get(scale), results)
     finally:
         shutil.rmtree(args.run_dir, ignore_errors=True)
         for part in parts:

@@ -7,7 +7,8 @@ after the other until the slice's duration or the request budget is spent; reque
 during the warm-up are not counted. A request is made by a function of a counter shared by all
 clients (and, when the caller passes the same counter, by all slices), so that every request can
 be a different query text. Every answer is read whole (Content-Length or chunked) and every
-status other than 200 is counted as an error.
+status other than 200 is counted as an error (by status; 0 = the server closed the connection
+without an answer, after which the client connects again).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import itertools
 import re
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -72,6 +73,7 @@ class Result:
     seconds: float
     latencies: list[float]
     errors: int
+    statuses: dict[int, int] = field(default_factory=dict)  # non-200 answers (0: closed)
 
     @property
     def rps(self) -> float:
@@ -85,24 +87,35 @@ class Result:
         return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))] * 1000
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """The status of one answer read whole, and whether the server closes the connection."""
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
     lower = head.lower()
+    closes = b"connection: close" in lower
     index = lower.find(b"content-length:")
     if index >= 0:
         end = lower.index(b"\r\n", index)
         length = int(lower[index + 15 : end])
         while length > 0:  # large answers (dumps) in pieces, not one buffer
-            length -= len(await reader.read(min(length, 1 << 20)))
-        return status
+            piece = await reader.read(min(length, 1 << 20))
+            if not piece:
+                raise asyncio.IncompleteReadError(b"", length)
+            length -= len(piece)
+        return status, closes
     if b"transfer-encoding: chunked" in lower:
         while True:
             size = int((await reader.readuntil(b"\r\n")).split(b";")[0].strip(), 16)
             await reader.readexactly(size + 2)
             if size == 0:
-                return status
+                return status, closes
     raise RuntimeError("response without length")
+
+
+async def _connect(
+    host: str, port: int, source: str
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    return await asyncio.open_connection(host, port, local_addr=(source, 0), limit=1 << 20)
 
 
 async def _client(
@@ -116,9 +129,7 @@ async def _client(
     budget: list[int],
     source: str,
 ) -> None:
-    reader, writer = await asyncio.open_connection(
-        host, port, local_addr=(source, 0), limit=1 << 20
-    )
+    reader, writer = await _connect(host, port, source)
     clock = time.perf_counter
     try:
         while budget[0] > 0:
@@ -126,7 +137,10 @@ async def _client(
             if started >= stop_at:
                 break
             writer.write(make(next(counter)))
-            status = await _read_response(reader)
+            try:
+                status, closes = await _read_response(reader)
+            except (asyncio.IncompleteReadError, ConnectionError):
+                status, closes = 0, True  # closed without a (whole) answer: an error
             done = clock()
             if started >= measure_from:
                 budget[0] -= 1
@@ -134,6 +148,10 @@ async def _client(
                 out.latencies.append(done - started)
                 if status != 200:
                     out.errors += 1
+                    out.statuses[status] = out.statuses.get(status, 0) + 1
+            if closes:
+                writer.close()
+                reader, writer = await _connect(host, port, source)
     finally:
         writer.close()
 
@@ -216,11 +234,16 @@ def persons(endpoint: str, n: int, ties: bool = False, first_copy: bool = False)
 
 
 def combine(results: list[Result]) -> Result:
+    statuses: dict[int, int] = {}
+    for r in results:
+        for status, count in r.statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
     return Result(
         sum(r.requests for r in results),
         sum(r.seconds for r in results),
         [x for r in results for x in r.latencies],
         sum(r.errors for r in results),
+        statuses,
     )
 
 

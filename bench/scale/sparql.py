@@ -45,7 +45,9 @@ WARM_LIMIT_S = 180.0
 def query_makers(endpoint: str) -> dict[str, Callable[[int], str]]:
     """Per class, the query for number n (the same for every server)."""
     persons = load.persons(endpoint, VARIED)
-    tied = load.persons(endpoint, VARIED, ties=True)
+    # The most connected person first: the row check (query 0) then has rows to compare.
+    top = load.select(endpoint, load.PICK_PERSON)[0]["person"]
+    tied = [top, *(p for p in load.persons(endpoint, VARIED, ties=True) if p != top)]
     labels = int(
         load.select(endpoint, f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s <{load.RDFS_LABEL}> ?l }}")[0][
             "n"
@@ -162,9 +164,14 @@ def table(results: dict[int, dict[str, Any]]) -> str:
                 f"{r.rps:>8.0f} {r.percentile(50):>6.2f} {r.percentile(99):>6.1f}"
                 for r in (mine, other)
             )
+            statuses = " ".join(
+                f"{who}:{status}x{count}"
+                for who, r in (("ours", mine), ("ox", other))
+                for status, count in sorted(r.statuses.items())
+            )
             lines.append(
                 f"{scale:>5} {name:<10} {mode:<6} | {cells} | {ratio:>6.2f}x "
-                f"≥{goal:<4g}{verdict:>5}  {mine.errors}/{other.errors}"
+                f"≥{goal:<4g}{verdict:>5}  {mine.errors}/{other.errors} {statuses}".rstrip()
             )
         lines.append(
             f"{'':>5} rows (ours/oxigraph): "
