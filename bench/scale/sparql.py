@@ -18,9 +18,9 @@ Two modes. ``missed``: request n is the class's query for person (or offset) n, 
 the comment ``# n``: no two requests of a run have the same text, so our result cache never
 answers (oxigraph has none). ``cached``: one query text repeated (ours answers from its cache
 after the first). Every answer must be 200; the others are counted as errors. Before the first
-cell, ours is loaded with lookups and two-hop queries until its worker pool (which grows under
-load, each new worker loading the store, and shrinks after 30 s idle) stops growing and its rate
-stops rising, so that no cell pays for the growth.
+cell, ours is loaded with lookups and two-hop queries until every worker its pool grows to under
+load (each new worker loads the store; idle ones are retired after 30 s) is ready, so that no
+cell pays for the growth.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ import itertools
 import time
 from collections.abc import Callable
 from typing import Any
+
+import httpx
 
 from . import load, servers
 
@@ -82,22 +84,21 @@ def _maker(endpoint: str, query: Callable[[int], str], mode: str) -> load.Reques
 def _warm(
     ours: servers.Server, makers: dict[str, Callable[[int], str]], clients: int
 ) -> tuple[float, int]:
-    """Load ours with lookups and two-hop queries until its worker pool stops growing and its
-    rate stops rising (at most WARM_LIMIT_S): the seconds it took and its processes then."""
+    """Load ours with lookups and two-hop queries until all the workers its pool may grow to
+    are ready (``/health``; at most WARM_LIMIT_S), then one slice more: kept busy, no worker
+    is retired for idleness meanwhile. The seconds it took and the workers ready."""
     cheap = [_maker(ours.endpoint, makers[k], "missed") for k in ("lookup", "two-hop")]
     began = time.perf_counter()
     counter = itertools.count(10**9)  # numbers no measured cell uses
-    before: tuple[int, float] | None = None
-    processes = 0
+    ready = 0
     while time.perf_counter() - began < WARM_LIMIT_S:
-        rate = load.run_load(
-            ours.endpoint, lambda n: cheap[n % 2](n), clients, WARM_S, counter, warmup=0
-        ).rps
-        processes = ours.memory().processes
-        if before is not None and processes == before[0] and rate < 1.2 * before[1]:
+        load.run_load(ours.endpoint, lambda n: cheap[n % 2](n), clients, WARM_S, counter, 0)
+        health = httpx.get(ours.url + "/health", timeout=30).json()
+        ready = health["query_workers"]
+        if ready >= health["query_workers_max"]:
+            load.run_load(ours.endpoint, lambda n: cheap[n % 2](n), clients, WARM_S, counter, 0)
             break
-        before = (processes, rate)
-    return time.perf_counter() - began, processes
+    return time.perf_counter() - began, ready
 
 
 def run(ctx: servers.Context) -> dict[str, Any]:
@@ -177,7 +178,7 @@ def table(results: dict[int, dict[str, Any]]) -> str:
             f"{'':>5} rows (ours/oxigraph): "
             + ", ".join(f"{k} {a}/{b}" for k, (a, b) in f["rows"].items())
             + f"; ours warmed {f['warm_s']:.0f} s before the first cell"
-            + f" ({f['processes']} processes)"
+            + f" ({f['processes']} workers ready)"
             + f"; load average {f['load_before']:.2f} -> {f['load_after']:.2f}"
         )
     return "\n".join(lines)
