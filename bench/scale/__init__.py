@@ -1,6 +1,10 @@
 """Issue 11, "a hundred times the graph on one small machine": the scale benchmark.
 
-``python bench/scale_bench.py --scales 1,30,100`` makes the scaled trees (:mod:`.data`),
-measures each part and prints one table. Parts: ``build`` (:mod:`.build`). The serving half
-adds its own module beside it and registers it in ``bench/scale_bench.py``'s PARTS.
+``python bench/scale_bench.py --scales 1,30,100 --parts build,serve,sparql,pages`` makes the
+scaled trees (:mod:`.data`), measures each part and prints one table per part. Parts: ``build``
+(:mod:`.build`), which leaves its store to the serving parts ``serve`` (:mod:`.serve`: start-up
+and memory), ``sparql`` (:mod:`.sparql`: per query class against oxigraph) and ``pages``
+(:mod:`.pages`: person pages and network routes). They share :mod:`.servers` (starting,
+stopping and measuring ours and ``oxigraph serve-read-only``) and :mod:`.load` (the keep-alive
+HTTP load client, also used by ``bench/http_bench.py``).
 """
