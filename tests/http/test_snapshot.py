@@ -24,7 +24,8 @@ from test_timeout import children
 from shezhire.config import BASE_IRI, GRAPH_BASE, Settings
 from shezhire.http.snapshot import LOCK_NAME, WORKDIR_PREFIX, remove_stale_workdirs
 from shezhire.http.testing import LiveServer, build_plain_store
-from shezhire.pipeline.store import read_version_meta, write_dump, write_version_meta
+from shezhire.pipeline.dumps import write_dump
+from shezhire.pipeline.store import read_version_meta, write_version_meta
 
 RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")

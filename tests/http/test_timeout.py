@@ -21,7 +21,8 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def children(pid: int) -> dict[int, float]:
-    """Live (not zombie) child processes of ``pid`` and their CPU seconds, from /proc."""
+    """Live (not zombie) query workers of ``pid`` and their CPU seconds, from /proc (the
+    snapshot's dump process, also a child, is not one)."""
     found: dict[int, float] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -32,7 +33,12 @@ def children(pid: int) -> dict[int, float]:
             continue
         fields = stat[stat.rindex(")") + 2 :].split()
         if int(fields[1]) == pid and fields[0] != "Z":
-            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+            try:
+                command = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if b"shezhire.http.worker" in command:
+                found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
     return found
 
 

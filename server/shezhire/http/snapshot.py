@@ -39,6 +39,7 @@ import fcntl
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import threading
 import time
@@ -58,12 +59,11 @@ from shezhire.http.protocol import SparqlService
 from shezhire.http.service_description import ServiceDescription
 from shezhire.linked_data.graph import Dataset, build_identity
 from shezhire.network.local import ReadCache, warm
+from shezhire.pipeline.dumps import DUMP_FORMATS, dump_path, write_dump
 from shezhire.pipeline.store import (
-    DUMP_FORMATS,
     graph_counts,
     load_in_memory,
     read_version_meta,
-    write_dump,
 )
 from shezhire.search.facts import entity_facts
 from shezhire.search.index import name_index
@@ -77,6 +77,8 @@ WATCH_INTERVAL_S = 1.0
 # A replaced snapshot is closed when its last request ends, or after this long regardless
 # (a client reading a dump for longer than this loses its connection).
 RETIRE_AFTER_S = 600.0
+# How long a dump request waits for the snapshot's dump process before writing the file itself.
+DUMP_WAIT_S = 600.0
 
 
 @dataclass(eq=False)  # compared and hashed by identity: the publisher keeps sets of them
@@ -96,30 +98,31 @@ class Snapshot:
     _users: int = field(default=0, repr=False)
     _idle: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _dumps_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Set when the dump process ended (written or failed); its process, while it runs.
+    _dumps_ended: threading.Event = field(default_factory=threading.Event, repr=False)
+    _dump_process: asyncio.subprocess.Process | None = field(default=None, repr=False)
 
     @property
     def triples(self) -> int:
         return self.info.triples
 
     def dump_file(self, ext: str) -> Path:
-        """The whole store as a file (``nq``, ``trig`` or ``ttl``).
+        """The whole store as a file (``nq``, ``trig`` or ``ttl``) in the working folder.
 
-        Each is written once per snapshot, into its working folder, by one thread from start to end
-        (a pyoxigraph iterator must never move between threads), ahead of any request
-        (:class:`SnapshotPublisher` starts it when the snapshot goes live); a request that comes
-        first waits for it. A file lets any number of clients read at their own pace.
+        The snapshot's dump process writes them (:mod:`shezhire.pipeline.dumps`), started when
+        the snapshot goes live; a request that comes first waits for it (a blocking wait: dump
+        routes run on the thread pool), and writes the file itself if the process failed. A file
+        lets any number of clients read at their own pace.
         """
         if ext not in DUMP_FORMATS:
             raise ValueError(f"no dump format {ext!r}")
-        path = self.workdir / f"dump.{ext}"
-        with self._dumps_lock:
-            if not path.exists():
-                write_dump(self.dataset.store, path, ext)
+        path = dump_path(self.workdir, ext)
+        if not path.exists():
+            self._dumps_ended.wait(DUMP_WAIT_S)
+            with self._dumps_lock:
+                if not path.exists():
+                    write_dump(self.dataset.store, path, ext)
         return path
-
-    def write_dumps(self) -> None:
-        for ext in DUMP_FORMATS:
-            self.dump_file(ext)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -129,6 +132,7 @@ class Snapshot:
             "triples": self.info.triples,
             "named_graphs": len(self.info.graphs),
             "warm": self.warm,
+            "dumps": all(dump_path(self.workdir, ext).exists() for ext in DUMP_FORMATS),
         }
 
 
@@ -251,6 +255,11 @@ async def open_snapshot(
 
 
 async def close_snapshot(snapshot: Snapshot) -> None:
+    process = snapshot._dump_process
+    if process is not None and process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.kill()
+        await process.wait()
     await snapshot.engine.close()
     if snapshot._lock_file is not None:
         snapshot._lock_file.close()
@@ -369,11 +378,32 @@ class SnapshotPublisher:
 
     @staticmethod
     async def _write_dumps(snapshot: Snapshot) -> None:
-        """The dump files, written once the snapshot serves: no request waits for them later."""
+        """The dump files, written by a process of their own once the snapshot serves."""
         try:
-            await asyncio.to_thread(snapshot.write_dumps)
-        except OSError as error:  # retired (its folder removed) while writing, or a full disk
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "shezhire.pipeline.dumps",
+                str(snapshot.target),
+                str(snapshot.workdir),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.PIPE,
+            )
+            snapshot._dump_process = process
+            _, errors = await process.communicate()
+            if process.returncode:  # killed at close, or a full disk: requests write their own
+                log.warning(
+                    "dump files of build %s not written (exit %s): %s",
+                    snapshot.build_id,
+                    process.returncode,
+                    errors.decode(errors="replace").strip().splitlines()[-1:],
+                )
+        except OSError as error:
             log.warning("dump files of build %s not written: %s", snapshot.build_id, error)
+        finally:
+            snapshot._dump_process = None
+            snapshot._dumps_ended.set()
 
     async def _retire(self, snapshot: Snapshot) -> None:
         try:

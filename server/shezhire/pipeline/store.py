@@ -9,7 +9,6 @@ not its own, and nothing opens a published version for writing.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,7 +17,6 @@ from typing import Any
 import pyoxigraph as ox
 
 from shezhire.errors import StoreError
-from shezhire.linked_data.graph import PREFIXES
 
 RESULT_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -94,8 +92,6 @@ def query_to_bytes(store: ox.Store, query: str, fmt: str) -> bytes:
 
 # Quads per named graph ("graphs": {iri: n}), in the default graph, and in all.
 VERSION_META = "shezhire-version.json"
-# The whole store as files: the server writes them once per snapshot (write_dump).
-DUMP_FORMATS = ("nq", "trig", "ttl")
 
 
 _GRAPH_COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
@@ -131,31 +127,6 @@ def read_version_meta(target: Path) -> dict[str, Any] | None:
     if not isinstance(meta, dict) or not isinstance(meta.get("graphs"), dict):
         return None
     return meta
-
-
-def write_dump(store: ox.Store, path: Path, ext: str) -> None:
-    """The whole store as one file: N-Quads or TriG (every named graph), or Turtle (the union
-    of the named graphs). Written beside ``path`` and renamed,
-    so a reader never sees half a file."""
-    partial = path.with_name(path.name + f".{os.getpid()}.partial")
-    try:
-        if ext == "nq":
-            store.dump(str(partial), ox.RdfFormat.N_QUADS)
-        elif ext == "trig":
-            store.dump(str(partial), ox.RdfFormat.TRIG, prefixes=PREFIXES)
-        elif ext == "ttl":
-            # Graph after graph, each grouped by subject, all written by pyoxigraph (Turtle may
-            # declare its prefixes again). A triple asserted in several graphs is written once
-            # per graph: the graph a reader gets is the same, and merging a million triples
-            # into one sorted set first took longer than the whole build.
-            with partial.open("wb") as out:
-                for graph in sorted(store.named_graphs(), key=str):
-                    store.dump(out, ox.RdfFormat.TURTLE, from_graph=graph, prefixes=PREFIXES)
-        else:
-            raise ValueError(f"no dump format {ext!r}")
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 def write_version_meta(store: ox.Store, target: Path) -> None:
