@@ -85,8 +85,10 @@ def _warm(
     ours: servers.Server, makers: dict[str, Callable[[int], str]], clients: int
 ) -> tuple[float, int]:
     """Load ours with lookups and two-hop queries until all the workers its pool may grow to
-    are ready (``/health``; at most WARM_LIMIT_S), then one slice more: kept busy, no worker
-    is retired for idleness meanwhile. The seconds it took and the workers ready."""
+    are ready and the snapshot is warm with its dumps written (``/health``; at most
+    WARM_LIMIT_S), then one slice more: kept busy, no worker is retired for idleness meanwhile,
+    and no background work of the start shares the measured cells. The seconds it took and
+    the workers ready."""
     cheap = [_maker(ours.endpoint, makers[k], "missed") for k in ("lookup", "two-hop")]
     began = time.perf_counter()
     counter = itertools.count(10**9)  # numbers no measured cell uses
@@ -95,7 +97,8 @@ def _warm(
         load.run_load(ours.endpoint, lambda n: cheap[n % 2](n), clients, WARM_S, counter, 0)
         health = httpx.get(ours.url + "/health", timeout=30).json()
         ready = health["query_workers"]
-        if ready >= health["query_workers_max"]:
+        started = health.get("warm", True) and health.get("dumps", True)
+        if ready >= health["query_workers_max"] and started:
             load.run_load(ours.endpoint, lambda n: cheap[n % 2](n), clients, WARM_S, counter, 0)
             break
     return time.perf_counter() - began, ready

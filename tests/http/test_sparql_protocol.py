@@ -14,6 +14,7 @@ from http_support import ALLOWED_SERVICE, PERSON, PERSONS, TEST_GRAPH, TRICKY_LA
 
 from shezhire.config import Settings
 from shezhire.http.routers.queries import read_examples
+from shezhire.http.wire import WHOLE_ANSWER_BYTES
 
 COUNT_PERSONS = (
     "SELECT (COUNT(?p) AS ?n) WHERE { ?p a <https://schema.org/Person> "
@@ -205,14 +206,29 @@ def test_result_size_limit(client: httpx.Client, settings: Settings) -> None:
 
 
 def test_large_result_streams_whole(client: httpx.Client) -> None:
-    # ~1500 rows of JSON is well over one 64 KiB chunk: it travels as a chunked stream.
-    query = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{TEST_GRAPH}> {{ ?s ?p ?o }} }}"
+    # 6,000 rows of a cross product (about 1.5 MB of JSON) is over the one-frame size
+    # (wire.WHOLE_ANSWER_BYTES): it travels as a chunked stream.
+    pattern = f"GRAPH <{TEST_GRAPH}> {{ ?s ?p ?o }} GRAPH <{TEST_GRAPH}> {{ ?a ?b ?c }}"
+    query = f"SELECT * WHERE {{ {pattern} }} LIMIT 6000"
     with client.stream("GET", "/sparql", params={"query": query}) as response:
         assert response.status_code == 200
         assert "content-length" not in response.headers
         body = response.read()
-    assert len(body) > 64 * 1024
-    assert len(json.loads(body)["results"]["bindings"]) == PERSONS * 5
+    assert len(body) > WHOLE_ANSWER_BYTES
+    assert len(json.loads(body)["results"]["bindings"]) == 6000
+
+
+def test_an_answer_up_to_one_frame_is_whole_and_cached(client: httpx.Client) -> None:
+    # About 1,500 rows of JSON (over one 64 KiB chunk, under WHOLE_ANSWER_BYTES): one frame,
+    # sent with its length, and answered from the result cache the second time.
+    query = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{TEST_GRAPH}> {{ ?s ?p ?o }} }} # whole"
+    hits = client.get("/health").json()["result_cache"]["hits"]
+    for _ in range(2):
+        response = client.get("/sparql", params={"query": query})
+        assert response.status_code == 200
+        assert int(response.headers["content-length"]) == len(response.content) > 64 * 1024
+        assert len(response.json()["results"]["bindings"]) == PERSONS * 5
+    assert client.get("/health").json()["result_cache"]["hits"] == hits + 1
 
 
 def test_escaping_round_trip(client: httpx.Client) -> None:

@@ -202,9 +202,9 @@ def warm_dataset(dataset: Dataset) -> None:
     index, the entity facts, and the network's cache of the ties, their ends and evidence
     (about 12 s at x30). Each is also computed by the first request that needs it (once: the
     dataset's memo holds a lock), so warming only moves the cost off the first requests."""
+    warm(dataset.store, network_cache(dataset))  # first: the network routes have latency goals
     name_index(dataset)
     entity_facts(dataset)
-    warm(dataset.store, network_cache(dataset))
 
 
 async def open_snapshot(

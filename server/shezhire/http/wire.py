@@ -37,6 +37,9 @@ ACCEPTED = 5
 
 # Bytes a worker gathers before it sends a frame; also the size of streamed chunks.
 CHUNK_BYTES = 64 * 1024
+# An answer up to this size travels as one COMPLETE frame: sent with a Content-Length, and
+# small enough for the result cache (its default largest entry); a larger one streams.
+WHOLE_ANSWER_BYTES = 256 * 1024
 
 
 class Job(NamedTuple):

@@ -160,7 +160,13 @@ class BoundedBuffer:
         """File-like API; nothing to flush."""
 
     def send(self, sock: socket.socket, content_type: str) -> None:
-        """Send what was written as frames of at most CHUNK_BYTES, then the end."""
+        """Send what was written: one frame when it is at most WHOLE_ANSWER_BYTES, else frames
+        of at most CHUNK_BYTES and the end."""
+        if self.size <= wire.WHOLE_ANSWER_BYTES:
+            payload = wire.status_payload(200, content_type, b"".join(self.parts))
+            self.parts = []
+            _send(sock, wire.COMPLETE, payload)
+            return
         out = FrameWriter(sock, 200, content_type)
         for part in self.parts:
             for start in range(0, len(part), wire.CHUNK_BYTES):

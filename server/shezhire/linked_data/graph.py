@@ -115,7 +115,8 @@ class Dataset:
     build_id: str
     _labels: dict[str, str] | None = field(default=None, repr=False)
     _cache: dict[str, object] = field(default_factory=dict, repr=False)
-    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _key_locks: dict[str, threading.RLock] = field(default_factory=dict, repr=False)
 
     @property
     def etag(self) -> str:
@@ -126,12 +127,23 @@ class Dataset:
         return formatdate(self.built, usegmt=True)
 
     def memo(self, key: str, make: object) -> object:
-        """A value computed once per build (``make`` is a zero-argument callable)."""
+        """A value computed once per build (``make`` is a zero-argument callable).
+
+        One lock per key: while one value is computed (the name index takes seconds at scale),
+        a request that needs another one is not held up behind it."""
         with self._lock:
-            if key not in self._cache:
-                assert callable(make)
-                self._cache[key] = make()
-            return self._cache[key]
+            if key in self._cache:
+                return self._cache[key]
+            key_lock = self._key_locks.setdefault(key, threading.RLock())
+        with key_lock:
+            with self._lock:
+                if key in self._cache:
+                    return self._cache[key]
+            assert callable(make)
+            value = make()
+            with self._lock:
+                self._cache[key] = value
+            return value
 
     # -- labels -----------------------------------------------------------------------------
 
