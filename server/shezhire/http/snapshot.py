@@ -48,8 +48,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import pyoxigraph as ox
-
 from shezhire.config import Settings
 from shezhire.errors import StoreError
 from shezhire.http.dataset import DatasetInfo
@@ -62,7 +60,7 @@ from shezhire.network.local import ReadCache, warm
 from shezhire.pipeline.dumps import DUMP_FORMATS, dump_path, write_dump
 from shezhire.pipeline.store import (
     graph_counts,
-    load_in_memory,
+    open_for_serving,
     read_version_meta,
 )
 from shezhire.search.facts import entity_facts
@@ -164,18 +162,12 @@ def remove_stale_workdirs(parent: Path | None = None) -> list[Path]:
     return removed
 
 
-def _open_store(target: Path, in_memory: bool) -> ox.Store:
-    if in_memory:
-        return load_in_memory(target)
-    return ox.Store.read_only(str(target))
-
-
 def _load(
     settings: Settings, target: Path, workdir_parent: Path | None, warm_now: bool
 ) -> tuple[Any, ...]:
     """The blocking part of loading a snapshot (run in a thread)."""
     built, build_id = build_identity(settings.store, target)
-    store = _open_store(target, settings.server_store == "memory")
+    store = open_for_serving(target, settings.server_store)
     meta = read_version_meta(target)
     if meta is not None:
         graphs = {str(g): int(n) for g, n in meta["graphs"].items()}

@@ -55,7 +55,7 @@ from shezhire.http.formats import (
     ResultsFormat,
 )
 from shezhire.http.prefixes import PREFIXES
-from shezhire.pipeline.store import load_in_memory
+from shezhire.pipeline.store import open_for_serving
 
 TEXT = "text/plain; charset=utf-8"
 log = logging.getLogger("shezhire.http.worker")
@@ -263,13 +263,6 @@ def _die_with_parent() -> None:
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
-def load_store(path: str, mode: str = "read-only") -> ox.Store:
-    """The published store at ``path``: opened read-only, or copied into memory (``memory``)."""
-    if mode == "memory":
-        return load_in_memory(Path(path))
-    return ox.Store.read_only(path)
-
-
 def _address_space() -> int:
     """This process's address space now (VmSize), in bytes; 0 when unknown."""
     with contextlib.suppress(OSError, ValueError):
@@ -385,7 +378,7 @@ def serve(
     _die_with_parent()  # after: entering a user namespace would clear it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
     sock = socket.socket(fileno=fd)
-    store = load_store(store_path, mode)
+    store = open_for_serving(Path(store_path), mode)
     _limit_memory(memory_mb)
     _send(sock, wire.READY, json.dumps({"network": network}).encode())
     on_stack(QUERY_STACK_BYTES, _answer_jobs, store, sock)

@@ -17,6 +17,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from shezhire.errors import StoreError
+from shezhire.pipeline.load import graph_sizes
 
 RESULT_FORMATS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -76,6 +77,14 @@ def load_in_memory(path: Path) -> ox.Store:
     return memory
 
 
+def open_for_serving(path: Path, mode: str = "read-only") -> ox.Store:
+    """The published version at ``path`` as a server process holds it: opened read-only (the
+    page cache holds it once for every process), or copied into memory (``memory``)."""
+    if mode == "memory":
+        return load_in_memory(path)
+    return ox.Store.read_only(str(path))
+
+
 def query_to_bytes(store: ox.Store, query: str, fmt: str) -> bytes:
     """Run a query over the union of the named graphs; serialize results in `fmt`."""
     results = store.query(query, use_default_graph_as_union=True)
@@ -94,20 +103,13 @@ def query_to_bytes(store: ox.Store, query: str, fmt: str) -> bytes:
 VERSION_META = "shezhire-version.json"
 
 
-_GRAPH_COUNTS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 _DEFAULT_GRAPH_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"  # the default graph alone
 
 
 def graph_counts(store: ox.Store) -> tuple[dict[str, int], int]:
     """(named graph IRI -> quads, sorted by IRI; quads in the default graph), counted by the
     store (a million quads one by one in Python took seconds)."""
-    graphs: dict[str, int] = {}
-    solutions = store.query(_GRAPH_COUNTS)
-    assert isinstance(solutions, ox.QuerySolutions)
-    for row in solutions:
-        graph, count = row["g"], row["n"]
-        if isinstance(graph, ox.NamedNode) and isinstance(count, ox.Literal):
-            graphs[graph.value] = int(count.value)
+    graphs = graph_sizes(store)
     default = 0
     solutions = store.query(_DEFAULT_GRAPH_COUNT)
     assert isinstance(solutions, ox.QuerySolutions)
