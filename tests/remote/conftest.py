@@ -1,0 +1,44 @@
+"""One Virtuoso and one Oxigraph server per session, each in its own temporary folder.
+
+Without the engine's binary a test that needs it is skipped, unless CI is set: there the
+binary must be installed (.ci/run installs both), so its absence fails the test.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from .engines import RemoteEngine, find_binary, start_oxigraph, start_virtuoso
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no"}
+
+
+def require_binary(name: str, install: str) -> None:
+    """Skip (locally) or fail (CI) when ``name`` is neither beside Python nor on PATH."""
+    if find_binary(name) is not None:
+        return
+    reason = f"{name} is not installed ({install})"
+    if in_ci():
+        pytest.fail(f"CI is set and {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteEngine]:
+    """Virtuoso as Debian configures it (ResultSetMaxRows 10,000), anonymous writes granted."""
+    require_binary("virtuoso-t", "apt-get install virtuoso-opensource")
+    with start_virtuoso(tmp_path_factory.mktemp("virtuoso")) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteEngine]:
+    """``oxigraph serve`` on an empty store."""
+    require_binary("oxigraph", "pip install 'oxigraph>=0.5,<0.6', the test extra")
+    with start_oxigraph(tmp_path_factory.mktemp("oxigraph")) as engine:
+        yield engine
