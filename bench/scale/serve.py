@@ -119,7 +119,7 @@ def run(ctx: servers.Context) -> dict[str, Any]:
     with servers.running(ours):
         figures["ours"] = _measure(ours, use_ours)
     print(f"  serve ours: up in {ours.start_s:.2f} s, {figures['ours']['start']}", flush=True)
-    location, load_s = ctx.oxigraph_copy()
+    location, load_s, _, _ = ctx.oxigraph_copy()
     theirs = servers.serve_oxigraph(location, work / "oxigraph")
     with servers.running(theirs):
         figures["oxigraph"] = _measure(theirs, use_oxigraph)

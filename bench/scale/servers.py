@@ -6,7 +6,8 @@
   keeps its working copy and dump files there);
 - oxigraph: ``oxigraph serve-read-only --union-default-graph`` (the ``oxigraph`` command of
   the PyPI package) on a copy of the same store loaded into an Oxigraph folder
-  (:func:`load_oxigraph`: dump to N-Quads, ``oxigraph load``; timed apart from its start).
+  (:func:`load_oxigraph`: dump to N-Quads, ``oxigraph load``; timed apart from its start, and
+  the ``oxigraph load`` alone in wall and CPU seconds, from the children's rusage).
 
 Start-up is the seconds from the process start to the first 200 answer (``/health`` for ours,
 ``ASK {}`` for oxigraph), polled every 20 ms. Each server runs in its own session: stopping it
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import shutil
 import signal
 import subprocess
@@ -29,6 +31,7 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import pyoxigraph as ox
@@ -228,6 +231,33 @@ def _popen(command: list[str], env: Mapping[str, str], log_path: Path) -> subpro
         )
 
 
+def start_server(
+    name: str,
+    command: list[str],
+    env: Mapping[str, str],
+    port: int,
+    work: Path,
+    endpoint: str,
+    probe: str,
+    params: Mapping[str, str] | None = None,
+    timeout: float = 300,
+) -> Server:
+    """``command`` (listening on 127.0.0.1:``port``; its log under ``work``) started and polled
+    until the path ``probe`` answers 200; start_s = the seconds since the process started."""
+    url = f"http://127.0.0.1:{port}"
+    log_path = work / f"{name}-{port}.log"
+    began = time.perf_counter()
+    process = _popen(command, env, log_path)
+    server = Server(name, process, url, url + endpoint, log_path)
+    try:
+        _wait_ready(server, url + probe, params or {}, timeout)
+    except BaseException:
+        server.stop()
+        raise
+    server.start_s = time.perf_counter() - began
+    return server
+
+
 def start_ours(
     store: Path, work: Path, extra_env: Mapping[str, str] | None = None, timeout: float = 900
 ) -> Server:
@@ -243,22 +273,34 @@ def start_ours(
         TMPDIR=str(tmp),
         **(extra_env or {}),
     )
-    url = f"http://127.0.0.1:{port}"
+    command = [python(), "-m", "shezhire.http.server"]
+    return start_server("ours", command, env, port, work, "/sparql", "/health", timeout=timeout)
+
+
+def run_timed(command: list[str]) -> tuple[float, float]:
+    """``command`` run to its end (output captured): its wall and CPU seconds (user and system,
+    its threads and children, from this process's children's rusage)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     began = time.perf_counter()
-    process = _popen([python(), "-m", "shezhire.http.server"], env, work / f"ours-{port}.log")
-    server = Server("ours", process, url, url + "/sparql", work / f"ours-{port}.log")
-    try:
-        _wait_ready(server, url + "/health", {}, timeout)
-    except BaseException:
-        server.stop()
-        raise
-    server.start_s = time.perf_counter() - began
-    return server
+    subprocess.run(command, check=True, capture_output=True)
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
-def load_oxigraph(store: Path, work: Path) -> tuple[Path, float]:
-    """``store`` copied into an Oxigraph folder under ``work``; its path and the seconds taken
-    (dump and ``oxigraph load``: not part of oxigraph's start-up)."""
+class OxigraphCopy(NamedTuple):
+    """A store loaded into an Oxigraph folder: where, the seconds of dump and load, and of
+    ``oxigraph load`` alone (wall and CPU)."""
+
+    location: Path
+    seconds: float
+    load_s: float
+    load_cpu_s: float
+
+
+def load_oxigraph(store: Path, work: Path) -> OxigraphCopy:
+    """``store`` copied into an Oxigraph folder under ``work`` (dump and ``oxigraph load``: not
+    part of oxigraph's start-up)."""
     began = time.perf_counter()
     work.mkdir(parents=True, exist_ok=True)
     dump = work / "dump.nq"
@@ -266,19 +308,16 @@ def load_oxigraph(store: Path, work: Path) -> tuple[Path, float]:
         source.dump(str(dump), ox.RdfFormat.N_QUADS)
     location = work / "oxigraph"
     shutil.rmtree(location, ignore_errors=True)
-    subprocess.run(
-        [oxigraph_binary(), "load", "--location", str(location), "--file", str(dump)],
-        check=True,
-        capture_output=True,
+    load_s, load_cpu_s = run_timed(
+        [oxigraph_binary(), "load", "--location", str(location), "--file", str(dump)]
     )
     dump.unlink()
-    return location, time.perf_counter() - began
+    return OxigraphCopy(location, time.perf_counter() - began, load_s, load_cpu_s)
 
 
 def serve_oxigraph(location: Path, work: Path, timeout: float = 300) -> Server:
     """``oxigraph serve-read-only`` on ``location``; start_s = until ``ASK {}`` answers 200."""
     port = free_port()
-    url = f"http://127.0.0.1:{port}"
     command = [
         oxigraph_binary(),
         "serve-read-only",
@@ -288,23 +327,15 @@ def serve_oxigraph(location: Path, work: Path, timeout: float = 300) -> Server:
         f"127.0.0.1:{port}",
         "--union-default-graph",
     ]
-    log_path = work / f"oxigraph-{port}.log"
-    began = time.perf_counter()
-    process = _popen(command, os.environ, log_path)
-    server = Server("oxigraph", process, url, url + "/query", log_path)
-    try:
-        _wait_ready(server, server.endpoint, {"query": "ASK {}"}, timeout)
-    except BaseException:
-        server.stop()
-        raise
-    server.start_s = time.perf_counter() - began
-    return server
+    params = {"query": "ASK {}"}
+    return start_server(
+        "oxigraph", command, os.environ, port, work, "/query", "/query", params, timeout
+    )
 
 
 def start_oxigraph(store: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
     """Load ``store`` and serve it with oxigraph: the process and its SPARQL endpoint."""
-    location, _ = load_oxigraph(store, work)
-    server = serve_oxigraph(location, work)
+    server = serve_oxigraph(load_oxigraph(store, work).location, work)
     return server.process, server.endpoint
 
 
@@ -331,9 +362,9 @@ class Context:
     duration: float = 3.0  # seconds per measured slice
     rounds: int = 3
     clients: int = 8
-    _oxigraph: tuple[Path, float] | None = None
+    _oxigraph: OxigraphCopy | None = None
 
-    def oxigraph_copy(self) -> tuple[Path, float]:
+    def oxigraph_copy(self) -> OxigraphCopy:
         """The Oxigraph folder holding the store, and the seconds its load took."""
         if self._oxigraph is None:
             self._oxigraph = load_oxigraph(self.store, self.work / "oxigraph-copy")

@@ -74,14 +74,16 @@ def query_makers(endpoint: str) -> dict[str, Callable[[int], str]]:
     }
 
 
-def _maker(endpoint: str, query: Callable[[int], str], mode: str) -> load.RequestMaker:
+def maker(endpoint: str, query: Callable[[int], str], mode: str) -> load.RequestMaker:
+    """The requests of one cell: request n is ``query(n)`` prefixed by ``# n`` (``missed``), or
+    ``query(0)`` every time (``cached``)."""
     if mode == "cached":
         request = load.query_request(endpoint, query(0))
         return lambda _n: request
     return lambda n: load.query_request(endpoint, f"# {n}\n{query(n)}")
 
 
-def _warm(
+def warm(
     ours: servers.Server, makers: dict[str, Callable[[int], str]], clients: int
 ) -> tuple[float, int]:
     """Load ours with lookups and two-hop queries until all the workers its pool may grow to
@@ -89,7 +91,7 @@ def _warm(
     WARM_LIMIT_S), then one slice more: kept busy, no worker is retired for idleness meanwhile,
     and no background work of the start shares the measured cells. The seconds it took and
     the workers ready."""
-    cheap = [_maker(ours.endpoint, makers[k], "missed") for k in ("lookup", "two-hop")]
+    cheap = [maker(ours.endpoint, makers[k], "missed") for k in ("lookup", "two-hop")]
     began = time.perf_counter()
     counter = itertools.count(10**9)  # numbers no measured cell uses
     ready = 0
@@ -106,7 +108,7 @@ def _warm(
 
 def run(ctx: servers.Context) -> dict[str, Any]:
     figures: dict[str, Any] = {"load_before": servers.load_average(), "cells": {}}
-    location, _ = ctx.oxigraph_copy()
+    location = ctx.oxigraph_copy().location
     work = ctx.work / "sparql"
     ours = servers.start_ours(ctx.store, work / "ours")
     with servers.running(ours):
@@ -114,7 +116,7 @@ def run(ctx: servers.Context) -> dict[str, Any]:
         theirs = servers.serve_oxigraph(location, work / "oxigraph")
         with servers.running(theirs):
             endpoints = [ours.endpoint, theirs.endpoint]
-            figures["warm_s"], figures["processes"] = _warm(ours, makers, ctx.clients)
+            figures["warm_s"], figures["processes"] = warm(ours, makers, ctx.clients)
             rows: dict[str, tuple[int, int]] = {}
             for name, query in makers.items():
                 a, b = (len(load.select(e, query(0))) for e in endpoints)
@@ -127,7 +129,7 @@ def run(ctx: servers.Context) -> dict[str, Any]:
                         functools.partial(
                             load.run_load,
                             endpoint,
-                            _maker(endpoint, query, mode),
+                            maker(endpoint, query, mode),
                             ctx.clients,
                             # each server its own numbers, never repeated across its slices
                             counter=itertools.count(),
