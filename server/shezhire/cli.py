@@ -1,4 +1,4 @@
-"""The ``shezhire`` command: validate | build | serve | query | export."""
+"""The ``shezhire`` command: validate | build | publish | serve | query | export."""
 
 from __future__ import annotations
 
@@ -14,7 +14,18 @@ from shezhire.errors import ShezhireError
 
 def _settings(args: argparse.Namespace) -> Settings:
     overrides: dict[str, object] = {}
-    for name in ("root", "store_path", "texts_dir", "gate", "host", "port"):
+    for name in (
+        "root",
+        "store_path",
+        "texts_dir",
+        "gate",
+        "host",
+        "port",
+        "backend",
+        "remote_query_url",
+        "remote_update_url",
+        "remote_row_cap",
+    ):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
@@ -36,6 +47,28 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
     summary = build(_settings(args))
     print(summary.describe())
+    return 0
+
+
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from shezhire.backend.publish import publish
+    from shezhire.pipeline.build import ensure_built
+
+    settings = _settings(args)
+    if not settings.remote_query_url or not settings.remote_update_url:
+        raise ShezhireError(
+            "publish needs --query-url and --update-url (or $SHEZHIRE_REMOTE_QUERY_URL and "
+            "$SHEZHIRE_REMOTE_UPDATE_URL)"
+        )
+    built = ensure_built(settings)  # only a build that passed the gate is published
+    if built is not None:
+        print(built.describe(), flush=True)
+    summary = publish(settings.store, settings.remote_query_url, settings.remote_update_url)
+    verb = "published" if summary.changed else "already published"
+    print(
+        f"{verb}: build {summary.build_id}, {summary.graphs} graphs, {summary.triples} triples "
+        f"to {settings.remote_query_url} in {summary.seconds:.1f} s"
+    )
     return 0
 
 
@@ -120,9 +153,35 @@ def _parser() -> argparse.ArgumentParser:
             help="validate everything, not only what changed since the last clean validation",
         )
 
+    publish = sub.add_parser(
+        "publish", help="build if stale, then load the build into a remote SPARQL store"
+    )
     serve = sub.add_parser("serve", help="build if stale, then serve SPARQL over HTTP")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--backend",
+        choices=["embedded", "remote"],
+        help="read the graph from the built store (embedded, the default) or from the remote "
+        "store --query-url (filled by `shezhire publish`); $SHEZHIRE_BACKEND",
+    )
+    serve.add_argument(
+        "--row-cap",
+        dest="remote_row_cap",
+        type=int,
+        help="the remote engine's largest answer in rows (Virtuoso: ResultSetMaxRows)",
+    )
+    for command in (publish, serve):
+        command.add_argument(
+            "--query-url",
+            dest="remote_query_url",
+            help="the remote store's SPARQL query endpoint; $SHEZHIRE_REMOTE_QUERY_URL",
+        )
+    publish.add_argument(
+        "--update-url",
+        dest="remote_update_url",
+        help="the remote store's SPARQL update endpoint; $SHEZHIRE_REMOTE_UPDATE_URL",
+    )
     # SUPPRESS: without it the subparser's default (None) would undo a --store given before
     # the command (`shezhire --store X serve`).
     serve.add_argument("--store", dest="store_path", type=Path, default=argparse.SUPPRESS)
@@ -151,6 +210,7 @@ def _parser() -> argparse.ArgumentParser:
 COMMANDS = {
     "validate": _cmd_validate,
     "build": _cmd_build,
+    "publish": _cmd_publish,
     "serve": _cmd_serve,
     "query": _cmd_query,
     "stats": _cmd_stats,

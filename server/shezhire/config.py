@@ -201,6 +201,26 @@ class Settings(BaseSettings):
     )
     access_log: bool = Field(default=False, description="Log every request (costs throughput)")
 
+    backend: Literal["embedded", "remote"] = Field(
+        default="embedded",
+        description="Where every route reads the graph: 'embedded' (the published pyoxigraph "
+        "store) or 'remote' (the SPARQL 1.1 endpoint remote_query_url, filled by "
+        "`shezhire publish`)",
+    )
+    remote_query_url: str | None = Field(
+        default=None, description="The remote store's SPARQL 1.1 query endpoint"
+    )
+    remote_update_url: str | None = Field(
+        default=None,
+        description="The remote store's SPARQL 1.1 update endpoint (`shezhire publish` only)",
+    )
+    remote_row_cap: int | None = Field(
+        default=None,
+        ge=1,
+        description="The remote engine's largest answer in rows (Virtuoso's ResultSetMaxRows): "
+        "an answer that long is refused as possibly cut short",
+    )
+
     write_token: str | None = Field(default=None, description="Writes are refused unless set")
     service_allowlist: list[str] = Field(
         default_factory=list, description="Endpoints a SERVICE clause may call; empty = none"
@@ -221,6 +241,16 @@ class Settings(BaseSettings):
     @property
     def queries_dir(self) -> Path:
         return self.root / "queries"
+
+    @field_validator("remote_query_url", "remote_update_url")
+    @classmethod
+    def _remote_is_a_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
 
     @field_validator("public_url")
     @classmethod

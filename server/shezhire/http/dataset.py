@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from shezhire.backend.location import RemoteTarget
+
 
 @dataclass
 class DatasetInfo:
     """The served dataset: where it is and what it holds."""
 
-    store_path: Path  # the version folder
+    store_path: Path | RemoteTarget  # the version folder, or a remote store's build
     graphs: dict[str, int]  # named graph IRI -> triples
     default_graph_triples: int
 

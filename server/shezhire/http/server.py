@@ -11,8 +11,10 @@ import sys
 
 import uvicorn
 
+from shezhire.backend.location import remote_target
+from shezhire.backend.outbound import allow_only
 from shezhire.config import Settings
-from shezhire.errors import ShezhireError
+from shezhire.errors import ShezhireError, StoreError
 from shezhire.http.app import create_app
 from shezhire.http.front import SparqlFront
 from shezhire.http.security import SecurityHeaders
@@ -38,9 +40,17 @@ def raise_file_limit(wanted: int) -> None:
 def serve(settings: Settings) -> None:
     """Serve the already-built store at settings.store (blocks until interrupted).
 
-    A missing or empty store is refused here, in one line, before anything listens.
+    A missing or empty store is refused here, in one line, before anything listens. With
+    ``backend = "remote"`` the remote's manifest must name a build, and this process may then
+    connect to the remote store's host alone (:func:`shezhire.backend.outbound.allow_only`).
     """
-    require_triples(settings.store)
+    if settings.backend == "remote":
+        if not settings.remote_query_url:
+            raise StoreError("backend 'remote' needs remote_query_url ($SHEZHIRE_REMOTE_QUERY_URL)")
+        remote_target(settings.remote_query_url)
+        allow_only([settings.remote_query_url])
+    else:
+        require_triples(settings.store)
     app = create_app(settings)
     raise_file_limit(LIMIT_CONCURRENCY + SPARE_FILE_DESCRIPTORS)
     uvicorn.run(
@@ -61,7 +71,7 @@ def serve(settings: Settings) -> None:
 
 def run(settings: Settings) -> None:
     """What ``shezhire serve`` calls: build if missing or older than its inputs, then serve."""
-    summary = ensure_built(settings)
+    summary = ensure_built(settings) if settings.backend == "embedded" else None
     if summary is not None:
         print(summary.describe(), flush=True)
     print(f"serving http://{settings.host}:{settings.port}/sparql", flush=True)

@@ -48,6 +48,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from shezhire.backend.interface import GraphStore
+from shezhire.backend.location import RemoteTarget, remote_target
+from shezhire.backend.remote import RemoteStore
 from shezhire.config import Settings
 from shezhire.errors import StoreError
 from shezhire.http.dataset import DatasetInfo
@@ -57,7 +60,7 @@ from shezhire.http.protocol import SparqlService
 from shezhire.http.service_description import ServiceDescription
 from shezhire.linked_data.graph import Dataset, build_identity
 from shezhire.network.local import ReadCache, warm
-from shezhire.pipeline.dumps import DUMP_FORMATS, dump_path, write_dump
+from shezhire.pipeline.dumps import DUMP_FORMATS, dump_path, dumpable, write_dump
 from shezhire.pipeline.store import (
     graph_counts,
     open_for_serving,
@@ -83,7 +86,7 @@ DUMP_WAIT_S = 600.0
 class Snapshot:
     """One build of the store, as every route serves it."""
 
-    target: Path  # the versioned store folder the link pointed at
+    target: Path | RemoteTarget  # the version folder the link pointed at, or a remote build
     build_id: str
     built: float
     dataset: Dataset  # the store as this process reads it (pages, network, search)
@@ -119,7 +122,7 @@ class Snapshot:
             self._dumps_ended.wait(DUMP_WAIT_S)
             with self._dumps_lock:
                 if not path.exists():
-                    write_dump(self.dataset.store, path, ext)
+                    write_dump(dumpable(self.dataset.store), path, ext)
         return path
 
     def describe(self) -> dict[str, Any]:
@@ -163,17 +166,25 @@ def remove_stale_workdirs(parent: Path | None = None) -> list[Path]:
 
 
 def _load(
-    settings: Settings, target: Path, workdir_parent: Path | None, warm_now: bool
+    settings: Settings, target: Path | RemoteTarget, workdir_parent: Path | None, warm_now: bool
 ) -> tuple[Any, ...]:
     """The blocking part of loading a snapshot (run in a thread)."""
-    built, build_id = build_identity(settings.store, target)
-    store = open_for_serving(target, settings.server_store)
-    meta = read_version_meta(target)
-    if meta is not None:
-        graphs = {str(g): int(n) for g, n in meta["graphs"].items()}
-        default = int(meta.get("default_graph_triples", 0))
+    store: GraphStore
+    if isinstance(target, RemoteTarget):
+        built, build_id = target.built, target.build_id
+        store = RemoteStore(
+            target.query_url, graphs=list(target.graphs), row_cap=settings.remote_row_cap
+        )
+        graphs, default = dict(target.graphs), 0
     else:
-        graphs, default = graph_counts(store)
+        built, build_id = build_identity(settings.store, target)
+        store = open_for_serving(target, settings.server_store)
+        meta = read_version_meta(target)
+        if meta is not None:
+            graphs = {str(g): int(n) for g, n in meta["graphs"].items()}
+            default = int(meta.get("default_graph_triples", 0))
+        else:
+            graphs, default = graph_counts(store)
     if not graphs and not default:
         raise StoreError(f"the store at {target} holds no triples: nothing to serve")
     workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX, dir=workdir_parent))
@@ -200,14 +211,18 @@ def warm_dataset(dataset: Dataset) -> None:
 
 
 async def open_snapshot(
-    settings: Settings, target: Path, workdir_parent: Path | None = None, *, warm_now: bool = True
+    settings: Settings,
+    target: Path | RemoteTarget,
+    workdir_parent: Path | None = None,
+    *,
+    warm_now: bool = True,
 ) -> Snapshot:
     """Load ``target`` and start its query workers; raises StoreError if it cannot be served.
 
     ``warm_now`` computes the dataset's indexes (:func:`warm_dataset`) before returning: what a
     reload does, since the old snapshot serves meanwhile. At the first start nothing would be
     served meanwhile, so the publisher opens it cold and warms it in the background."""
-    if not target.is_dir():
+    if isinstance(target, Path) and not target.is_dir():
         raise StoreError(f"no store at {settings.store}: run `shezhire build` first")
     try:
         dataset, info, workdir, lock_file = await asyncio.to_thread(
@@ -223,6 +238,7 @@ async def open_snapshot(
         client_limit=settings.max_client_queries,
         service_allowlist=tuple(settings.service_allowlist),
         in_memory=settings.worker_store == "memory",
+        row_cap=settings.remote_row_cap,
     )
     try:
         await engine.start()
@@ -268,7 +284,7 @@ class SnapshotPublisher:
         self._retiring: set[Snapshot] = set()
         self._wake = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._failed_target: Path | None = None
+        self._failed_target: Path | RemoteTarget | None = None
         self.reloads = 0
         self.last_error: str | None = None
 
@@ -282,7 +298,13 @@ class SnapshotPublisher:
     def retiring(self) -> int:
         return len(self._retiring)
 
-    def _published_target(self) -> Path:
+    async def _published_target(self) -> Path | RemoteTarget:
+        """The build to serve: the folder the store link points at, or the build the remote's
+        manifest names (``backend = "remote"``)."""
+        if self.settings.backend == "remote":
+            if not self.settings.remote_query_url:
+                raise StoreError("backend 'remote' needs remote_query_url")
+            return await asyncio.to_thread(remote_target, self.settings.remote_query_url)
         return Path(os.path.realpath(self.settings.store))
 
     async def start(self) -> None:
@@ -290,7 +312,7 @@ class SnapshotPublisher:
         if removed:
             log.info("removed %d working folder(s) left by servers that are gone", len(removed))
         self._current = await open_snapshot(
-            self.settings, self._published_target(), self.workdir_parent, warm_now=False
+            self.settings, await self._published_target(), self.workdir_parent, warm_now=False
         )
         self._spawn(self._warm(self._current))
         self._spawn(self._write_dumps(self._current))
@@ -325,7 +347,11 @@ class SnapshotPublisher:
 
     async def reload_if_changed(self) -> bool:
         """Switch to the published build if it is not the one served; True if it switched."""
-        target = self._published_target()
+        try:
+            target = await self._published_target()
+        except StoreError as error:  # the remote unreachable for a moment: keep serving
+            self.last_error = str(error)
+            return False
         current = self.current
         if target in (current.target, self._failed_target):
             return False

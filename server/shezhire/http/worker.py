@@ -45,6 +45,10 @@ from typing import IO, Any, cast
 
 import pyoxigraph as ox
 
+from shezhire.backend.interface import GraphStore
+from shezhire.backend.location import is_remote, open_store
+from shezhire.backend.outbound import allow_only
+from shezhire.backend.remote import RemoteError, RemoteQueryError, RemoteTruncated
 from shezhire.http import query_guard, wire
 from shezhire.http.formats import (
     GRAPH_MEDIA,
@@ -55,7 +59,6 @@ from shezhire.http.formats import (
     ResultsFormat,
 )
 from shezhire.http.prefixes import PREFIXES
-from shezhire.pipeline.store import open_for_serving
 
 TEXT = "text/plain; charset=utf-8"
 log = logging.getLogger("shezhire.http.worker")
@@ -182,7 +185,7 @@ def _too_large(max_bytes: int) -> str:
     )
 
 
-def run_job(store: ox.Store, job: wire.Job, sock: socket.socket) -> None:
+def run_job(store: GraphStore, job: wire.Job, sock: socket.socket) -> None:
     """Check and evaluate one job and send its frames; never raises for what the query does.
 
     The answer is written by pyoxigraph's serializers into a :class:`BoundedBuffer`, then sent
@@ -235,6 +238,12 @@ def _failure(error: Exception, services: Sequence[str]) -> tuple[int, str]:
     """The status and message for an exception raised while answering a query."""
     if isinstance(error, SyntaxError):  # pyoxigraph's parser: the client's to read
         return 400, f"Query syntax error: {error}"
+    if isinstance(error, RemoteQueryError):  # the remote engine's parser or evaluator
+        return 400, f"The remote store refused the query: {error}"
+    if isinstance(error, RemoteTruncated):
+        return 502, f"The remote store's answer may be incomplete: {error}"
+    if isinstance(error, RemoteError):
+        return 502, f"The remote store did not answer: {error}"
     if isinstance(error, RecursionError):
         return 400, (
             "The query is nested too deeply: at most "
@@ -337,7 +346,7 @@ def on_stack(stack_bytes: int, function: Callable[..., None], *args: Any) -> Non
         raise raised[0]
 
 
-def _answer(store: ox.Store, job: wire.Job, sock: socket.socket) -> None:
+def _answer(store: GraphStore, job: wire.Job, sock: socket.socket) -> None:
     """Run one job; one longer than the job thread's stack is sized for gets a thread of its own."""
     needed = len(job.query) * STACK_BYTES_PER_CHAR
     if needed <= QUERY_STACK_BYTES:
@@ -349,7 +358,7 @@ def _answer(store: ox.Store, job: wire.Job, sock: socket.socket) -> None:
         _error(sock, 503, f"Query refused: this worker cannot run a query this long ({error}).")
 
 
-def _answer_jobs(store: ox.Store, sock: socket.socket) -> None:
+def _answer_jobs(store: GraphStore, sock: socket.socket) -> None:
     reader = sock.makefile("rb")
     head_size = wire.REQUEST_HEAD.size
     while True:
@@ -371,14 +380,21 @@ def serve(
     store_path: str,
     memory_mb: int = 0,
     allowlist: Sequence[str] = (),
+    *,
     mode: str = "read-only",
+    row_cap: int = 0,
 ) -> None:
     global network  # noqa: PLW0603 - once, at start, for the messages of failed SERVICE calls
-    network = "open" if allowlist else isolate_network()  # first: it needs a single thread
+    remote = is_remote(store_path)
+    # first: isolation needs a single thread
+    network = "open" if allowlist or remote else isolate_network()
+    if network == "open":
+        # Below the application: a connect() anywhere else fails, whatever asked for it.
+        allow_only([*allowlist, *([store_path] if remote else [])])
     _die_with_parent()  # after: entering a user namespace would clear it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
     sock = socket.socket(fileno=fd)
-    store = open_for_serving(Path(store_path), mode)
+    store = open_store(store_path, mode, row_cap or None)
     _limit_memory(memory_mb)
     _send(sock, wire.READY, json.dumps({"network": network}).encode())
     on_stack(QUERY_STACK_BYTES, _answer_jobs, store, sock)
@@ -390,5 +406,6 @@ if __name__ == "__main__":
         sys.argv[2],
         int(sys.argv[3]) if len(sys.argv) > 3 else 0,
         json.loads(sys.argv[4]) if len(sys.argv) > 4 else (),
-        sys.argv[5] if len(sys.argv) > 5 else "read-only",
+        mode=sys.argv[5] if len(sys.argv) > 5 else "read-only",
+        row_cap=int(sys.argv[6]) if len(sys.argv) > 6 else 0,
     )

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from shezhire.backend.interface import GraphStore
+from shezhire.backend.location import RemoteTarget
 from shezhire.config import BASE_IRI, GRAPH_BASE
 from shezhire.pipeline.evidence import is_dependent
 
@@ -109,8 +111,8 @@ def curie(iri: str) -> str:
 class Dataset:
     """One build of the store as this process reads it, plus what pages reuse."""
 
-    store: ox.Store
-    target: Path
+    store: GraphStore
+    target: Path | RemoteTarget
     built: float
     build_id: str
     _labels: dict[str, str] | None = field(default=None, repr=False)
@@ -273,7 +275,7 @@ def owned(term: object) -> bool:
     )
 
 
-def _outgoing(store: ox.Store, subject: ox.NamedNode | ox.BlankNode) -> Iterator[ox.Triple]:
+def _outgoing(store: GraphStore, subject: ox.NamedNode | ox.BlankNode) -> Iterator[ox.Triple]:
     """``subject``'s triples and, recursively, those of the nodes it owns (blank nodes,
     citations, quotes, participations)."""
     pending: list[ox.NamedNode | ox.BlankNode] = [subject]
@@ -292,7 +294,7 @@ def _outgoing(store: ox.Store, subject: ox.NamedNode | ox.BlankNode) -> Iterator
 
 
 def _owners(
-    store: ox.Store, node: ox.NamedNode | ox.BlankNode, depth: int = 3
+    store: GraphStore, node: ox.NamedNode | ox.BlankNode, depth: int = 3
 ) -> Iterator[tuple[ox.NamedNode, list[ox.Triple]]]:
     """IRIs that own ``node`` (through up to ``depth`` owned nodes), with the path."""
     for quad in store.quads_for_pattern(None, None, node, None):

@@ -52,6 +52,7 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 
+from shezhire.backend.interface import GraphStore
 from shezhire.config import Settings
 from shezhire.errors import ShezhireError, StoreError
 from shezhire.http.negotiation import choose
@@ -168,7 +169,7 @@ def _full_network(request: Request) -> nx.MultiDiGraph | None:
     return provider() if provider is not None else None
 
 
-def _store(request: Request) -> tuple[ox.Store, str, local.ReadCache]:
+def _store(request: Request) -> tuple[GraphStore, str, local.ReadCache]:
     """The store the request reads and how answers name it: the request's snapshot (the
     whole service), else ``app.state.settings.store`` (or ``Settings().store``) opened
     read-only once per build."""

@@ -40,6 +40,7 @@ from typing import Any, NamedTuple
 import networkx as nx
 import pyoxigraph as ox
 
+from shezhire.backend.interface import GraphStore
 from shezhire.network import queries
 from shezhire.network.analysis import MAX_PATHS, Path, _explain_path
 from shezhire.network.build import _citations, _edges
@@ -142,7 +143,7 @@ class ReadCache:
         self.build_seconds = 0.0
 
 
-def warm(store: ox.Store, cache: ReadCache) -> ReadCache:
+def warm(store: GraphStore, cache: ReadCache) -> ReadCache:
     """Read every tie, its ends and its evidence into ``cache`` (once per build, in the
     background: requests that come first read what they need themselves)."""
     started = time.perf_counter()
@@ -180,7 +181,7 @@ class Neighbourhood:
 
     def __init__(
         self,
-        store: ox.Store,
+        store: GraphStore,
         description: str = "in-memory store",
         cache: ReadCache | None = None,
     ) -> None:
@@ -550,7 +551,7 @@ class Neighbourhood:
 
 
 def _open(
-    store: ox.Store, description: str, filters: NetworkFilter, cache: ReadCache | None
+    store: GraphStore, description: str, filters: NetworkFilter, cache: ReadCache | None
 ) -> Neighbourhood:
     hood = Neighbourhood(store, description, cache)
     hood.layer = filters.institutions
@@ -565,7 +566,7 @@ def _resolve(hood: Neighbourhood, ref: str) -> str:
 
 
 def ego(
-    store: ox.Store,
+    store: GraphStore,
     person: str,
     hops: int = 2,
     filters: NetworkFilter | None = None,
@@ -605,7 +606,7 @@ class PathAnswer(NamedTuple):
 
 
 def paths(
-    store: ox.Store,
+    store: GraphStore,
     source: str,
     target: str,
     max_length: int = 4,

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from shezhire.backend.interface import GraphStore
+from shezhire.backend.location import open_store
 from shezhire.linked_data.graph import PREFIXES
 
 DUMP_FORMATS = ("nq", "trig", "ttl")
@@ -22,6 +24,16 @@ DUMP_FORMATS = ("nq", "trig", "ttl")
 
 def dump_path(folder: Path, ext: str) -> Path:
     return folder / f"dump.{ext}"
+
+
+def dumpable(store: GraphStore) -> ox.Store:
+    """``store`` itself when embedded; a remote one copied into memory (pyoxigraph writes the
+    dump files from a store of its own)."""
+    if isinstance(store, ox.Store):
+        return store
+    copy = ox.Store()
+    copy.bulk_extend(store.quads_for_pattern(None, None, None, None))
+    return copy
 
 
 def write_dump(store: ox.Store, path: Path, ext: str) -> None:
@@ -50,9 +62,9 @@ def write_dump(store: ox.Store, path: Path, ext: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    version, folder = Path(argv[0]), Path(argv[1])
+    version, folder = argv[0], Path(argv[1])
     os.nice(10)  # serving comes first
-    store = ox.Store.read_only(str(version))
+    store = dumpable(open_store(version))
     for ext in DUMP_FORMATS:
         write_dump(store, dump_path(folder, ext), ext)
     return 0

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 from rapidfuzz import fuzz, process
 
+from shezhire.backend.interface import GraphStore
 from shezhire.linked_data.graph import DCTERMS, RDF_TYPE, RDFS, SCHEMA, SHZ, SKOS, Dataset
 from shezhire.search.names import Kind, Reading, Token, name_variants, readings
 
@@ -347,13 +348,15 @@ def citation_form(label: str) -> str | None:
     return found.group(1) if found and found.group(1) != label else None
 
 
-def _literals(store: ox.Store, predicate: str) -> Iterable[tuple[str, ox.Literal]]:
+def _literals(store: GraphStore, predicate: str) -> Iterable[tuple[str, ox.Literal]]:
     for quad in store.quads_for_pattern(None, ox.NamedNode(predicate), None, None):
         if isinstance(quad.subject, ox.NamedNode) and isinstance(quad.object, ox.Literal):
             yield quad.subject.value, quad.object
 
 
-def _subjects(store: ox.Store, predicate: ox.NamedNode, obj: ox.NamedNode | ox.Literal) -> set[str]:
+def _subjects(
+    store: GraphStore, predicate: ox.NamedNode, obj: ox.NamedNode | ox.Literal
+) -> set[str]:
     return {
         q.subject.value
         for q in store.quads_for_pattern(None, predicate, obj, None)
@@ -361,7 +364,7 @@ def _subjects(store: ox.Store, predicate: ox.NamedNode, obj: ox.NamedNode | ox.L
     }
 
 
-def _display_labels(store: ox.Store, iris: Iterable[str]) -> dict[str, str]:
+def _display_labels(store: GraphStore, iris: Iterable[str]) -> dict[str, str]:
     """rdfs:label@en, else an unmarked label, else any (as the pages choose)."""
     wanted = set(iris)
     ranked: dict[str, tuple[int, str]] = {}
@@ -376,7 +379,7 @@ def _display_labels(store: ox.Store, iris: Iterable[str]) -> dict[str, str]:
     return {iri: value for iri, (_rank, value) in ranked.items()}
 
 
-def build_name_index(store: ox.Store, labels: Mapping[str, str] | None = None) -> NameIndex:
+def build_name_index(store: GraphStore, labels: Mapping[str, str] | None = None) -> NameIndex:
     """Read every name of the store's persons, institutions, places, acts, items and works."""
     started = time.perf_counter()
     kinds: dict[str, str] = {}

@@ -1,0 +1,50 @@
+"""Where the served graph is: a published version folder or a remote endpoint's build."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from shezhire.backend.interface import GraphStore
+from shezhire.backend.manifest import read_manifest
+from shezhire.backend.remote import RemoteError, RemoteStore
+from shezhire.errors import StoreError
+from shezhire.pipeline.store import open_for_serving
+
+
+@dataclass(frozen=True)
+class RemoteTarget:
+    """One published build in a remote store; equal when the endpoint and build are."""
+
+    query_url: str
+    build_id: str
+    built: float = field(compare=False)
+    graphs: dict[str, int] = field(compare=False, hash=False)
+
+    def __str__(self) -> str:
+        return self.query_url
+
+
+def is_remote(location: str) -> bool:
+    return location.startswith(("http://", "https://"))
+
+
+def remote_target(query_url: str) -> RemoteTarget:
+    """The build the remote's manifest names; StoreError when it names none or is unreachable."""
+    try:
+        manifest = read_manifest(query_url)
+    except RemoteError as error:
+        raise StoreError(f"cannot read the remote store: {error}") from error
+    if manifest is None:
+        raise StoreError(
+            f"the remote store {query_url} holds no Shezhire build: run `shezhire publish` first"
+        )
+    return RemoteTarget(query_url, manifest.build_id, manifest.built, manifest.graphs)
+
+
+def open_store(location: str, mode: str = "read-only", row_cap: int | None = None) -> GraphStore:
+    """The store at ``location``: a remote endpoint's URL, else a published version folder."""
+    if is_remote(location):
+        target = remote_target(location)
+        return RemoteStore(location, graphs=list(target.graphs), row_cap=row_cap)
+    return open_for_serving(Path(location), mode)
