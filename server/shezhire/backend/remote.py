@@ -13,11 +13,11 @@ What it handles for every engine, measured against Virtuoso 7.2.5 and Oxigraph's
   ``typed-literal`` of an old draft, which the SPARQL 1.1 JSON parser refuses.
 * The dataset: quads of graphs other than the published ones are dropped (Virtuoso's default
   graph, without a FROM, is the union of every graph it holds, its own system graphs included).
-  For queries over the union, ``union="native"`` (the default) sends no dataset and relies on
-  the engine's default graph being the union of its graphs (Oxigraph's server started with
-  ``--union-default-graph``; Virtuoso as it comes), so its planner sees one graph;
-  ``union="listed"`` names every published graph as a ``default-graph-uri``, exact on any
-  engine but slow: a competency query took 42 s that way on Oxigraph's server, 2.2 s natively.
+  Queries over the union send no dataset and rely on the engine's default graph being the
+  union of its graphs (Oxigraph's server started with ``--union-default-graph``; Virtuoso as it
+  comes), so its planner sees one graph. Naming every published graph as a
+  ``default-graph-uri`` instead is exact on any engine but slow: a competency query took 42 s
+  that way on Oxigraph's server, 2.2 s with its union default graph.
 * Virtuoso cuts an answer at its ``ResultSetMaxRows`` with a 200, saying so only in the header
   ``X-SPARQL-MaxRows``; that header, or (``row_cap``) an answer as long as the configured cap,
   raises :class:`RemoteTruncated` instead of passing on half an answer.
@@ -72,13 +72,9 @@ class RemoteStore:
         graphs: Sequence[str] | None = None,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         row_cap: int | None = None,
-        union: str = "native",
         client: httpx.Client | None = None,
     ) -> None:
-        if union not in ("native", "listed"):
-            raise ValueError(f"union must be 'native' or 'listed', not {union!r}")
         self.query_url = query_url
-        self.union = union
         self.timeout_s = timeout_s
         self.row_cap = row_cap
         self._client = client or httpx.Client(timeout=timeout_s, trust_env=False)
@@ -100,10 +96,10 @@ class RemoteStore:
     ) -> Answer:
         """Evaluate ``query`` remotely, with pyoxigraph's keyword arguments.
 
-        Without a dataset (``default_graph``/``named_graphs``), ``use_default_graph_as_union``
-        makes the default graph the union of the published graphs, as it does in pyoxigraph;
-        without it too, the default graph is the remote's own (empty in a store Shezhire
-        published). The named graphs are always the published ones unless given.
+        A dataset given (``default_graph``/``named_graphs``) travels as the protocol's
+        ``default-graph-uri``/``named-graph-uri``. Without one the engine's default graph is
+        the union of its graphs already (see the module docstring), so
+        ``use_default_graph_as_union`` is taken for pyoxigraph's signature and changes nothing.
         """
         text = _with_prologue(query, prefixes, base_iri)
         form: list[tuple[str, str]] = [("query", text)]
@@ -114,11 +110,6 @@ class RemoteStore:
                 if isinstance(g, ox.NamedNode)
             ]
             form += [("named-graph-uri", g.value) for g in named_graphs or ()]
-        elif self.union == "listed":
-            graphs = self.graphs()
-            if use_default_graph_as_union:
-                form += [("default-graph-uri", g) for g in graphs]
-            form += [("named-graph-uri", g) for g in graphs]
         return self._answer(self._post(form))
 
     def quads_for_pattern(
@@ -142,10 +133,7 @@ class RemoteStore:
         text = f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH {g} {{ {s} {p} {o} }} }}"
         if graph_name is not None and graph_name.value not in self.graphs():
             return iter(())
-        form = [("query", text)]
-        if self.union == "listed":
-            form += [("named-graph-uri", x) for x in self.graphs()]
-        solutions = self._answer(self._post(form))
+        solutions = self._answer(self._post([("query", text)]))
         assert isinstance(solutions, ox.QuerySolutions)
         return _quads(solutions, (subject, predicate, object, graph_name), set(self.graphs()))
 
