@@ -24,7 +24,6 @@ def _settings(args: argparse.Namespace) -> Settings:
         "backend",
         "remote_query_url",
         "remote_update_url",
-        "remote_row_cap",
     ):
         value = getattr(args, name, None)
         if value is not None:
@@ -164,12 +163,6 @@ def _parser() -> argparse.ArgumentParser:
         choices=["embedded", "remote"],
         help="read the graph from the built store (embedded, the default) or from the remote "
         "store --query-url (filled by `shezhire publish`); $SHEZHIRE_BACKEND",
-    )
-    serve.add_argument(
-        "--row-cap",
-        dest="remote_row_cap",
-        type=int,
-        help="the remote engine's largest answer in rows (Virtuoso: ResultSetMaxRows)",
     )
     for command in (publish, serve):
         command.add_argument(

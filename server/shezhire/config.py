@@ -214,12 +214,6 @@ class Settings(BaseSettings):
         default=None,
         description="The remote store's SPARQL 1.1 update endpoint (`shezhire publish` only)",
     )
-    remote_row_cap: int | None = Field(
-        default=None,
-        ge=1,
-        description="The remote engine's largest answer in rows (Virtuoso's ResultSetMaxRows): "
-        "an answer that long is refused as possibly cut short",
-    )
 
     write_token: str | None = Field(default=None, description="Writes are refused unless set")
     service_allowlist: list[str] = Field(

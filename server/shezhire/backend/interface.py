@@ -1,7 +1,7 @@
 """The one interface every route reads the graph through.
 
 ``pyoxigraph.Store`` is the embedded implementation; :class:`RemoteStore` answers the same
-calls (``query``, ``quads_for_pattern``, ``named_graphs``, ``len``) from a SPARQL 1.1 endpoint.
+calls (``query``, ``quads_for_pattern``) from a SPARQL 1.1 endpoint.
 """
 
 from __future__ import annotations

@@ -42,9 +42,15 @@ def remote_target(query_url: str) -> RemoteTarget:
     return RemoteTarget(query_url, manifest.build_id, manifest.built, manifest.graphs)
 
 
-def open_store(location: str, mode: str = "read-only", row_cap: int | None = None) -> GraphStore:
-    """The store at ``location``: a remote endpoint's URL, else a published version folder."""
-    if is_remote(location):
-        target = remote_target(location)
-        return RemoteStore(location, graphs=list(target.graphs), row_cap=row_cap)
-    return open_for_serving(Path(location), mode)
+def open_target(target: Path | RemoteTarget, mode: str = "read-only") -> GraphStore:
+    """The store of a build: a published version folder opened for serving (``mode``), or a
+    remote build read through :class:`RemoteStore`, limited to the graphs its manifest names."""
+    if isinstance(target, RemoteTarget):
+        return RemoteStore(target.query_url, graphs=target.graphs)
+    return open_for_serving(target, mode)
+
+
+def open_store(location: str, mode: str = "read-only") -> GraphStore:
+    """The store at ``location`` (what a worker or the dump process is given): a remote
+    endpoint's URL, whose manifest names the build, else a published version folder."""
+    return open_target(remote_target(location) if is_remote(location) else Path(location), mode)

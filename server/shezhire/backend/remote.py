@@ -1,8 +1,8 @@
 """A remote SPARQL 1.1 endpoint read as the server reads a pyoxigraph store.
 
 :class:`RemoteStore` answers the part of ``pyoxigraph.Store``'s interface that pages, search,
-the network routes and the query workers call (``query``, ``quads_for_pattern``,
-``named_graphs``, ``len``), so every route runs unchanged on either backend
+the network routes and the query workers call (``query`` and ``quads_for_pattern``), so every
+route runs unchanged on either backend
 (:data:`shezhire.backend.GraphStore`). The remote's answers are parsed by pyoxigraph
 (``parse_query_results``, ``parse``), so callers get the very objects the embedded store gives.
 
@@ -19,13 +19,12 @@ What it handles for every engine, measured against Virtuoso 7.2.5 and Oxigraph's
   ``default-graph-uri`` instead is exact on any engine but slow: a competency query took 42 s
   that way on Oxigraph's server, 2.2 s with its union default graph.
 * Virtuoso cuts an answer at its ``ResultSetMaxRows`` with a 200, saying so only in the header
-  ``X-SPARQL-MaxRows``; that header, or (``row_cap``) an answer as long as the configured cap,
+  ``X-SPARQL-MaxRows`` (sent exactly when the answer reached the cap, measured): that header
   raises :class:`RemoteTruncated` instead of passing on half an answer.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -34,7 +33,6 @@ import pyoxigraph as ox
 
 from shezhire.errors import ShezhireError
 
-GRAPH_PREFIX = "https://w3id.org/shezhire/graph/"
 RESULTS_XML = "application/sparql-results+xml"
 N_TRIPLES = "application/n-triples"
 ACCEPT = f"{RESULTS_XML}, {N_TRIPLES};q=0.9"
@@ -54,33 +52,29 @@ class RemoteQueryError(RemoteError):
 
 
 class RemoteTruncated(RemoteError):
-    """The remote returned exactly its row cap: the answer may be cut short."""
+    """The remote cut the answer at its row cap (Virtuoso's ``X-SPARQL-MaxRows``)."""
 
 
 class RemoteStore:
     """A read-only view of the published graphs held by a remote SPARQL 1.1 endpoint.
 
-    ``graphs``: the published graph IRIs (from the manifest); ``None`` reads them from the
-    remote (every graph under :data:`GRAPH_PREFIX`). ``row_cap``: the engine's largest answer
-    in rows, when it has one (Virtuoso's ``ResultSetMaxRows``).
+    ``graphs``: the published graph IRIs (from the manifest); quads of any other graph are
+    never returned.
     """
 
     def __init__(
         self,
         query_url: str,
         *,
-        graphs: Sequence[str] | None = None,
+        graphs: Iterable[str],
         timeout_s: float = DEFAULT_TIMEOUT_S,
-        row_cap: int | None = None,
         client: httpx.Client | None = None,
     ) -> None:
         self.query_url = query_url
         self.timeout_s = timeout_s
-        self.row_cap = row_cap
+        self.graphs = frozenset(graphs)
         self._client = client or httpx.Client(timeout=timeout_s, trust_env=False)
         self._owns_client = client is None
-        self._lock = threading.Lock()
-        self._graphs: tuple[str, ...] | None = tuple(graphs) if graphs is not None else None
 
     # -- the pyoxigraph.Store subset ---------------------------------------------------------
 
@@ -126,47 +120,18 @@ class RemoteStore:
             if isinstance(term, ox.BlankNode):
                 # A blank node's label is not the remote's: it matches nothing there.
                 return iter(())
+        if graph_name is not None and graph_name.value not in self.graphs:
+            return iter(())
         s = str(subject) if subject is not None else "?s"
         p = str(predicate) if predicate is not None else "?p"
         o = str(object) if object is not None else "?o"
         g = str(graph_name) if graph_name is not None else "?g"
         text = f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH {g} {{ {s} {p} {o} }} }}"
-        if graph_name is not None and graph_name.value not in self.graphs():
-            return iter(())
         solutions = self._answer(self._post([("query", text)]))
         assert isinstance(solutions, ox.QuerySolutions)
-        return _quads(solutions, (subject, predicate, object, graph_name), set(self.graphs()))
-
-    def named_graphs(self) -> Iterator[ox.NamedNode]:
-        return iter([ox.NamedNode(g) for g in self.graphs()])
-
-    def __len__(self) -> int:
-        values = " ".join(f"<{g}>" for g in self.graphs())
-        text = (
-            f"SELECT (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"
-        )
-        solutions = self._answer(self._post([("query", text)]))
-        assert isinstance(solutions, ox.QuerySolutions)
-        for row in solutions:
-            value = row["n"]
-            return int(value.value) if isinstance(value, ox.Literal) else 0
-        return 0
+        return _quads(solutions, (subject, predicate, object, graph_name), self.graphs)
 
     # -- the rest -----------------------------------------------------------------------------
-
-    def graphs(self) -> tuple[str, ...]:
-        """The published graph IRIs, sorted (read from the remote once when not given)."""
-        with self._lock:
-            if self._graphs is None:
-                text = (
-                    "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
-                    f'FILTER(STRSTARTS(STR(?g), "{GRAPH_PREFIX}")) }}'
-                )
-                solutions = self._answer(self._post([("query", text)]))
-                assert isinstance(solutions, ox.QuerySolutions)
-                found = {row["g"].value for row in solutions if isinstance(row["g"], ox.NamedNode)}
-                self._graphs = tuple(sorted(found))
-            return self._graphs
 
     def close(self) -> None:
         if self._owns_client:
@@ -205,17 +170,7 @@ class RemoteStore:
                 "ResultSetMaxRows): raise the engine's cap"
             )
         if media == RESULTS_XML:
-            result = ox.parse_query_results(response.content, ox.QueryResultsFormat.XML)
-            if isinstance(result, ox.QuerySolutions) and self.row_cap is not None:
-                rows = list(result)
-                if len(rows) >= self.row_cap:
-                    raise RemoteTruncated(
-                        f"the SPARQL endpoint {self.query_url} returned {len(rows)} rows, its "
-                        "row cap: the answer may be cut short (raise the engine's cap, e.g. "
-                        "Virtuoso's ResultSetMaxRows)"
-                    )
-                return ox.parse_query_results(response.content, ox.QueryResultsFormat.XML)
-            return result
+            return ox.parse_query_results(response.content, ox.QueryResultsFormat.XML)
         if media in (N_TRIPLES, "text/plain"):
             return (q.triple for q in ox.parse(response.content, ox.RdfFormat.N_TRIPLES))
         raise RemoteError(
@@ -245,7 +200,7 @@ def _quads(
     pattern: tuple[
         ox.NamedNode | ox.BlankNode | None, ox.NamedNode | None, Term | None, ox.NamedNode | None
     ],
-    published: set[str],
+    published: frozenset[str],
 ) -> Iterator[ox.Quad]:
     """The pattern's quads: its bound terms, the rest from each row; only published graphs."""
     subject, predicate, object, graph_name = pattern

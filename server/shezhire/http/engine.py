@@ -205,7 +205,6 @@ class QueryEngine:
         memory_mb: int = 0,
         client_limit: int = 0,
         service_allowlist: tuple[str, ...] = (),
-        row_cap: int | None = None,
         in_memory: bool = False,
     ) -> None:
         # The published version folder, which each worker opens read-only (or copies into its
@@ -218,7 +217,6 @@ class QueryEngine:
         self.client_limit = client_limit
         # Workers start without network unless SERVICE may reach somewhere (see worker.py).
         self.service_allowlist = service_allowlist
-        self.row_cap = row_cap  # of a remote store (see shezhire.backend.remote)
         self._idle: deque[Worker] = deque()
         self._waiters: deque[asyncio.Future[Worker]] = deque()
         self._all: set[Worker] = set()  # every live process, starting or ready
@@ -290,7 +288,6 @@ class QueryEngine:
                     str(self.memory_mb),
                     json.dumps(list(self.service_allowlist)),
                     "memory" if self.in_memory else "read-only",
-                    str(self.row_cap or 0),
                     pass_fds=(child.fileno(),),
                     stdin=asyncio.subprocess.DEVNULL,
                 )

@@ -48,9 +48,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from shezhire.backend.interface import GraphStore
-from shezhire.backend.location import RemoteTarget, remote_target
-from shezhire.backend.remote import RemoteStore
+import pyoxigraph as ox
+
+from shezhire.backend.location import RemoteTarget, open_target, remote_target
 from shezhire.config import Settings
 from shezhire.errors import StoreError
 from shezhire.http.dataset import DatasetInfo
@@ -61,11 +61,7 @@ from shezhire.http.service_description import ServiceDescription
 from shezhire.linked_data.graph import Dataset, build_identity
 from shezhire.network.local import ReadCache, warm
 from shezhire.pipeline.dumps import DUMP_FORMATS, dump_path, dumpable, write_dump
-from shezhire.pipeline.store import (
-    graph_counts,
-    open_for_serving,
-    read_version_meta,
-)
+from shezhire.pipeline.store import version_counts
 from shezhire.search.facts import entity_facts
 from shezhire.search.index import name_index
 
@@ -169,22 +165,14 @@ def _load(
     settings: Settings, target: Path | RemoteTarget, workdir_parent: Path | None, warm_now: bool
 ) -> tuple[Any, ...]:
     """The blocking part of loading a snapshot (run in a thread)."""
-    store: GraphStore
+    store = open_target(target, settings.server_store)
     if isinstance(target, RemoteTarget):
         built, build_id = target.built, target.build_id
-        store = RemoteStore(
-            target.query_url, graphs=list(target.graphs), row_cap=settings.remote_row_cap
-        )
         graphs, default = dict(target.graphs), 0
     else:
+        assert isinstance(store, ox.Store)
         built, build_id = build_identity(settings.store, target)
-        store = open_for_serving(target, settings.server_store)
-        meta = read_version_meta(target)
-        if meta is not None:
-            graphs = {str(g): int(n) for g, n in meta["graphs"].items()}
-            default = int(meta.get("default_graph_triples", 0))
-        else:
-            graphs, default = graph_counts(store)
+        graphs, default = version_counts(target, store)
     if not graphs and not default:
         raise StoreError(f"the store at {target} holds no triples: nothing to serve")
     workdir = Path(tempfile.mkdtemp(prefix=WORKDIR_PREFIX, dir=workdir_parent))
@@ -238,7 +226,6 @@ async def open_snapshot(
         client_limit=settings.max_client_queries,
         service_allowlist=tuple(settings.service_allowlist),
         in_memory=settings.worker_store == "memory",
-        row_cap=settings.remote_row_cap,
     )
     try:
         await engine.start()

@@ -380,9 +380,7 @@ def serve(
     store_path: str,
     memory_mb: int = 0,
     allowlist: Sequence[str] = (),
-    *,
     mode: str = "read-only",
-    row_cap: int = 0,
 ) -> None:
     global network  # noqa: PLW0603 - once, at start, for the messages of failed SERVICE calls
     remote = is_remote(store_path)
@@ -394,7 +392,7 @@ def serve(
     _die_with_parent()  # after: entering a user namespace would clear it
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
     sock = socket.socket(fileno=fd)
-    store = open_store(store_path, mode, row_cap or None)
+    store = open_store(store_path, mode)
     _limit_memory(memory_mb)
     _send(sock, wire.READY, json.dumps({"network": network}).encode())
     on_stack(QUERY_STACK_BYTES, _answer_jobs, store, sock)
@@ -406,6 +404,5 @@ if __name__ == "__main__":
         sys.argv[2],
         int(sys.argv[3]) if len(sys.argv) > 3 else 0,
         json.loads(sys.argv[4]) if len(sys.argv) > 4 else (),
-        mode=sys.argv[5] if len(sys.argv) > 5 else "read-only",
-        row_cap=int(sys.argv[6]) if len(sys.argv) > 6 else 0,
+        sys.argv[5] if len(sys.argv) > 5 else "read-only",
     )

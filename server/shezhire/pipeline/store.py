@@ -131,6 +131,16 @@ def read_version_meta(target: Path) -> dict[str, Any] | None:
     return meta
 
 
+def version_counts(target: Path, store: ox.Store) -> tuple[dict[str, int], int]:
+    """(named graph IRI -> quads, quads in the default graph) of the published version
+    ``target``: what the build recorded in it, else counted in ``store`` (its store)."""
+    meta = read_version_meta(target)
+    if meta is None:
+        return graph_counts(store)
+    graphs = {str(g): int(n) for g, n in meta["graphs"].items()}
+    return graphs, int(meta.get("default_graph_triples", 0))
+
+
 def write_version_meta(store: ox.Store, target: Path) -> None:
     """Write into the version folder ``target`` (not yet published) the counts of ``store``,
     the same quads as the RocksDB store in it."""

@@ -1,0 +1,33 @@
+"""RemoteStore against Virtuoso as Debian configures it (ResultSetMaxRows 10,000)."""
+
+from __future__ import annotations
+
+import pyoxigraph as ox
+import pytest
+
+from shezhire.backend.remote import RemoteQueryError, RemoteStore, RemoteTruncated
+
+from .engines import RemoteEngine
+from .test_virtuoso_deviations import TWELVE_THOUSAND
+
+
+def test_an_answer_cut_at_the_row_cap_is_refused(virtuoso: RemoteEngine) -> None:
+    """Virtuoso answers 200 with the first 10,000 rows; only X-SPARQL-MaxRows says so."""
+    store = RemoteStore(virtuoso.query_url, graphs=[])
+    try:
+        with pytest.raises(RemoteTruncated, match="10000 rows"):
+            store.query(TWELVE_THOUSAND)
+        below = store.query(TWELVE_THOUSAND + " LIMIT 9999")
+        assert isinstance(below, ox.QuerySolutions)
+        assert len(list(below)) == 9999
+    finally:
+        store.close()
+
+
+def test_the_remote_parser_message_reaches_the_client(virtuoso: RemoteEngine) -> None:
+    store = RemoteStore(virtuoso.query_url, graphs=[])
+    try:
+        with pytest.raises(RemoteQueryError, match="SP030"):
+            store.query("SELECT WHERE {")
+    finally:
+        store.close()
