@@ -1,7 +1,8 @@
 """Issue 11 at scale: the project's data replicated N times, built, served and measured.
 
     .venv/bin/python bench/scale_bench.py --scales 1,30,100 [--workdir /tmp]
-        [--parts build,serve,sparql,pages,floor] [--paths new,reference,edit] [--old-materialize]
+        [--parts build,serve,sparql,pages,floor,remote] [--paths new,reference,edit]
+        [--old-materialize]
         [--duration 3] [--rounds 3] [--clients 8]
     # the serving parts on a store already built (no tree, no build at that scale):
     .venv/bin/python bench/scale_bench.py --store 30=/tmp/sx30/store --parts serve,sparql,pages
@@ -28,7 +29,9 @@ requests/s, p50 and p99 of ours and oxigraph per query class, cache missed and c
 ``pages`` (bench/scale/pages.py): person pages and /network routes, with the ratios to x1;
 ``floor`` (bench/scale/floor.py): what any Python server reaches here, beside the goals (a
 minimal one-hop Python SPARQL server's requests/s beside ours and oxigraph, ``oxigraph load``
-alone, the in-memory copy).
+alone, the in-memory copy); ``remote`` (bench/scale/remote.py, issue 12): publish time, and
+lookups, ego, paths, pages and search of our server on the embedded store, on Oxigraph's
+server and on Virtuoso.
 Each table prints the goals beside the figures, and each part the 1-minute load average at its
 start and end (the machine may be shared). ``--duration`` is the seconds of one measured slice
 (``--rounds`` slices per server and cell). Run by hand; not a test.
@@ -47,7 +50,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from scale import build as build_part
-from scale import floor, pages, serve, servers, sparql
+from scale import floor, pages, remote, serve, servers, sparql
 from scale.data import make_tree
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -127,7 +130,7 @@ def table(results: dict[int, dict[str, Any]]) -> str:
 
 
 # The serving parts: run(Context) -> figures, and table({scale: figures}) -> text.
-SERVING = {"serve": serve, "sparql": sparql, "pages": pages, "floor": floor}
+SERVING = {"serve": serve, "sparql": sparql, "pages": pages, "floor": floor, "remote": remote}
 PARTS = ("build", *SERVING)
 
 

@@ -24,6 +24,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "backend",
         "remote_query_url",
         "remote_update_url",
+        "remote_graph_store_url",
     ):
         value = getattr(args, name, None)
         if value is not None:
@@ -62,7 +63,12 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     built = ensure_built(settings)  # only a build that passed the gate is published
     if built is not None:
         print(built.describe(), flush=True)
-    summary = publish(settings.store, settings.remote_query_url, settings.remote_update_url)
+    summary = publish(
+        settings.store,
+        settings.remote_query_url,
+        settings.remote_update_url,
+        settings.remote_graph_store_url,
+    )
     verb = "published" if summary.changed else "already published"
     print(
         f"{verb}: build {summary.build_id}, {summary.graphs} graphs, {summary.triples} triples "
@@ -174,6 +180,12 @@ def _parser() -> argparse.ArgumentParser:
         "--update-url",
         dest="remote_update_url",
         help="the remote store's SPARQL update endpoint; $SHEZHIRE_REMOTE_UPDATE_URL",
+    )
+    publish.add_argument(
+        "--graph-store-url",
+        dest="remote_graph_store_url",
+        help="the remote store's Graph Store Protocol endpoint (faster writes); "
+        "$SHEZHIRE_REMOTE_GRAPH_STORE_URL",
     )
     # SUPPRESS: without it the subparser's default (None) would undo a --store given before
     # the command (`shezhire --store X serve`).

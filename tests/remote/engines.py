@@ -158,6 +158,10 @@ AdjustVectorSize         = 0
 ThreadsPerQuery          = 2
 AsyncQueueMaxThreads     = 4
 MaxSortedTopRows         = {max_sorted_top_rows}
+; shezhire publish switches every graph in one transaction: at x30 (1.67 M quads) its log
+; went past the default 50 MB ("SR325 Transaction aborted because it's log after image size
+; went above the limit").
+TransactionAfterImageLimit = 1500000000
 ; 8 KB pages: ~140 MB of buffers (Virtuoso's guide: 85,000 per GB of RAM to spare).
 NumberOfBuffers          = 17000
 MaxDirtyBuffers          = 13000

@@ -90,7 +90,9 @@ def remote_site(
         require_binary("oxigraph", "pip install 'oxigraph>=0.5,<0.6'")
         engine = start_oxigraph(folder, union_default_graph=True)
     with engine:
-        summary = publish(built_settings.store, engine.query_url, engine.update_url)
+        summary = publish(
+            built_settings.store, engine.query_url, engine.update_url, engine.graph_store_url
+        )
         assert summary.changed
         settings = built_settings.model_copy(
             update={
