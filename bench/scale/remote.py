@@ -1,8 +1,8 @@
 """The ``remote`` part (issue 12): the same server on the embedded store and on remote stores.
 
 At each scale the built store is published (:func:`shezhire.backend.publish.publish`, graphs
-staged by Graph Store Protocol ``PUT``s) into Virtuoso (Debian's package, no row cap) and into
-Oxigraph's server (``--union-default-graph``), both started by the test harness
+written by Graph Store Protocol ``PUT``s) into Virtuoso (Debian's package, no row cap) and into
+Oxigraph's server, both started by the test harness
 (``tests/remote/engines.py``) in the scale's working folder. Then three of our servers run one
 after the other: embedded, ``backend = remote`` on Oxigraph's server, and on Virtuoso; each is
 waited for until ``/health`` reports it warm (the name index, facts and network cache are read
@@ -43,11 +43,11 @@ def _engine(name: str, ctx: servers.Context) -> Iterator[RemoteEngine]:
     folder = ctx.work / "remote" / name
     folder.mkdir(parents=True, exist_ok=True)
     if name == "virtuoso":
-        # No row cap; no time limit: publish switches every graph in one transaction, which
-        # at x30 ran past the harness's 60 s ("SR171 Transaction timed out").
+        # No row cap; no time limit: one PUT of a large graph is one transaction, and when
+        # publish moved graphs, its switch at x30 ran past the harness's 60 s ("SR171").
         engine = start_virtuoso(folder, max_rows=None, query_timeout_s=0)
     else:
-        engine = start_oxigraph(folder, union_default_graph=True)
+        engine = start_oxigraph(folder)
     with engine:
         yield engine
 

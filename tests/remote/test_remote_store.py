@@ -13,7 +13,7 @@ from .test_virtuoso_deviations import TWELVE_THOUSAND
 
 def test_an_answer_cut_at_the_row_cap_is_refused(virtuoso: RemoteEngine) -> None:
     """Virtuoso answers 200 with the first 10,000 rows; only X-SPARQL-MaxRows says so."""
-    store = RemoteStore(virtuoso.query_url, graphs=[])
+    store = RemoteStore(virtuoso.query_url)
     try:
         with pytest.raises(RemoteTruncated, match="10000 rows"):
             store.query(TWELVE_THOUSAND)
@@ -25,7 +25,7 @@ def test_an_answer_cut_at_the_row_cap_is_refused(virtuoso: RemoteEngine) -> None
 
 
 def test_the_remote_parser_message_reaches_the_client(virtuoso: RemoteEngine) -> None:
-    store = RemoteStore(virtuoso.query_url, graphs=[])
+    store = RemoteStore(virtuoso.query_url)
     try:
         with pytest.raises(RemoteQueryError, match="SP030"):
             store.query("SELECT WHERE {")

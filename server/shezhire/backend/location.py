@@ -20,6 +20,8 @@ class RemoteTarget:
     build_id: str
     built: float = field(compare=False)
     graphs: dict[str, int] = field(compare=False, hash=False)
+    #: published graph IRI -> the stored graph that holds it
+    stored: dict[str, str] = field(compare=False, hash=False)
 
     def __str__(self) -> str:
         return self.query_url
@@ -39,14 +41,16 @@ def remote_target(query_url: str) -> RemoteTarget:
         raise StoreError(
             f"the remote store {query_url} holds no Shezhire build: run `shezhire publish` first"
         )
-    return RemoteTarget(query_url, manifest.build_id, manifest.built, manifest.graphs)
+    return RemoteTarget(
+        query_url, manifest.build_id, manifest.built, manifest.graphs, manifest.stored
+    )
 
 
 def open_target(target: Path | RemoteTarget, mode: str = "read-only") -> GraphStore:
     """The store of a build: a published version folder opened for serving (``mode``), or a
     remote build read through :class:`RemoteStore`, limited to the graphs its manifest names."""
     if isinstance(target, RemoteTarget):
-        return RemoteStore(target.query_url, graphs=target.graphs)
+        return RemoteStore(target.query_url, stored=target.stored)
     return open_for_serving(target, mode)
 
 

@@ -3,25 +3,25 @@
 Only a build that passed the gate exists to be published (the published version folder of
 `shezhire build`); this copies it graph for graph, with SPARQL 1.1 Update (which Virtuoso and
 Oxigraph's server both take from an anonymous client once it is granted) and, where the
-remote has one, the SPARQL 1.1 Graph Store Protocol:
+remote has one, the SPARQL 1.1 Graph Store Protocol. Readers never see a half-published build,
+on any engine, because nothing they read is ever written (fresh graph IRIs and a switch, not
+the engine's transaction: Virtuoso 7.2 let a reader see a mix of two builds while one update
+request moved graphs, and at REPEATABLE READ the switch deadlocked with its readers; measured):
 
-1. Unless the remote's manifest already names this build (then nothing changes), each graph
-   is written into a fresh staging graph (``<STAGING_PREFIX><build>/<n>``), serialized by
-   pyoxigraph as N-Triples: with a graph store URL, in one ``PUT`` per graph; without one, in
-   ``INSERT DATA`` requests of :data:`BATCH_TRIPLES` triples.
-2. The staged counts are read back and compared with the build's: an engine that drops or
-   merges triples stops the publish here. (A literal the engine rewrites keeps the count:
-   Virtuoso's ``xsd:duration``, see ``tests/remote/test_parity.py``.)
-3. One update request switches: it drops the graphs of the previous build that this one no
-   longer has, moves every staging graph onto its published IRI and rewrites the manifest
-   graph (:data:`MANIFEST_GRAPH`: build id, time, quads per graph). Oxigraph's server runs one
-   update request as one transaction, so its readers see the old build or the new one, never
-   a mix. Virtuoso does not: a reader counted triples between the two builds' totals during
-   the switch (``tests/remote/test_publish.py``, a strict xfail), so on Virtuoso a switch is
-   not yet isolated from readers.
+1. Unless the remote already serves this build (then nothing changes), each graph is written
+   into a stored graph of this build (:func:`~shezhire.backend.manifest.stored_graph`),
+   serialized by pyoxigraph as N-Triples: with a graph store URL, in one ``PUT`` per graph;
+   without one, in ``INSERT DATA`` requests of :data:`BATCH_TRIPLES` triples. Readers name the
+   served build's stored graphs in every request, so they never see these.
+2. The stored counts are read back and compared with the build's: an engine that drops or
+   merges triples stops the publish here.
+3. The build's description is added to the manifest graph, and one update switches the served
+   build: it rewrites the single triple ``<manifest> shzm:serves <build>``.
+4. Builds other than the new one and the one it replaced are dropped, with their description
+   (the replaced build stays until the next publish, for readers that began on it).
 
-A failure before the switch drops the staging graphs and leaves the served graphs as they were.
-The published IRIs stay the build's own, so queries, pages and links never change with a build.
+A failure before the switch drops this build's graphs and leaves the served build as it was.
+The published IRIs never change: readers translate them (:mod:`shezhire.backend.graph_names`).
 """
 
 from __future__ import annotations
@@ -29,21 +29,29 @@ from __future__ import annotations
 import contextlib
 import itertools
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pyoxigraph as ox
 
-from shezhire.backend.manifest import DCT, MANIFEST_GRAPH, VOID, read_manifest
-from shezhire.backend.remote import RemoteError, RemoteStore
+from shezhire.backend.manifest import (
+    MANIFEST_GRAPH,
+    SERVES,
+    Manifest,
+    build_node,
+    describe,
+    described_graphs,
+    held_builds,
+    read_manifest,
+    stored_graph,
+)
+from shezhire.backend.remote import NO_GRAPH, RemoteError, RemoteStore
 from shezhire.errors import ShezhireError
 from shezhire.linked_data.graph import build_identity
 from shezhire.pipeline.store import open_read_only, version_counts
 
-STAGING_PREFIX = "https://w3id.org/shezhire/staging/"
-XSD = "http://www.w3.org/2001/XMLSchema#"
 # Triples per INSERT DATA request: Virtuoso 7.2's SPARQL compiler ran out of memory
 # ("SP030 memory exhausted") near line 5,000 of one request; 1,000 leaves room.
 BATCH_TRIPLES = 1_000
@@ -85,29 +93,52 @@ def publish(
         with open_read_only(target) as store:
             # A published version keeps nothing in the default graph (the build writes none).
             graphs = version_counts(target, store)[0]
-            if current is not None and current.build_id == build_id and current.graphs == graphs:
+            if current is not None and current.build_id == build_id:
+                if current.graphs != graphs:
+                    raise PublishError(
+                        f"the remote serves build {build_id} with other counts than this "
+                        "store's: publish a new build"
+                    )
                 return PublishSummary(
                     build_id, len(graphs), sum(graphs.values()), time.perf_counter() - began, False
                 )
-            staging = {g: f"{STAGING_PREFIX}{build_id}/{n}" for n, g in enumerate(graphs)}
+            new = Manifest(
+                build_id,
+                built,
+                graphs,
+                {g: stored_graph(build_id, n) for n, g in enumerate(graphs)},
+            )
             writer = _Updates(client, update_url)
             try:
-                writer.run(" ;\n".join(f"DROP SILENT GRAPH <{s}>" for s in staging.values()))
-                for graph, stage in staging.items():
+                _forget(writer, query_url, client, build_id)
+                # Described first, so a publish that stops anywhere leaves nothing the next
+                # one cannot find and drop.
+                writer.run(
+                    f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{\n{_n_triples(describe(new))}}} }}"
+                )
+                for graph, place in new.stored.items():
                     if graph_store_url is not None:
-                        writer.put(graph_store_url, stage, _graph_bytes(store, graph))
+                        writer.put(graph_store_url, place, _graph_bytes(store, graph))
                         continue
                     for batch in _batches(store, graph):
-                        writer.run(f"INSERT DATA {{ GRAPH <{stage}> {{\n{batch}}} }}")
-                _check_staged(query_url, client, staging, graphs)
-                old = set(current.graphs) if current is not None else set()
-                writer.run(_switch(staging, old - set(graphs), build_id, built, graphs))
+                        writer.run(f"INSERT DATA {{ GRAPH <{place}> {{\n{batch}}} }}")
+                _check_stored(query_url, client, new)
+                writer.run(_switch(new))
             except (RemoteError, PublishError) as error:
-                _drop_quietly(writer, staging.values())
+                with contextlib.suppress(RemoteError, PublishError):
+                    _forget(writer, query_url, client, build_id)
                 raise PublishError(
                     f"publishing build {build_id} stopped: {error}; the remote still serves "
                     f"{'build ' + current.build_id if current else 'nothing'}"
                 ) from error
+        keep = {build_id} | ({current.build_id} if current is not None else set())
+        try:
+            for held in held_builds(query_url, client) - keep:
+                _forget(writer, query_url, client, held)
+        except RemoteError as error:
+            raise PublishError(
+                f"build {build_id} is served, but dropping older builds failed: {error}"
+            ) from error
     return PublishSummary(
         build_id, len(graphs), sum(graphs.values()), time.perf_counter() - began, True
     )
@@ -133,69 +164,61 @@ def _n_triples(triples: list[ox.Triple]) -> str:
     return text.decode()
 
 
-def _switch(
-    staging: dict[str, str], dropped: set[str], build_id: str, built: float, graphs: dict[str, int]
-) -> str:
-    """One update request: the new build replaces the old one, manifest included."""
-    manifest = ox.NamedNode(MANIFEST_GRAPH)
-    triples = [
-        ox.Triple(manifest, ox.NamedNode(DCT + "identifier"), ox.Literal(build_id)),
-        ox.Triple(
-            manifest,
-            ox.NamedNode(DCT + "issued"),
-            ox.Literal(repr(built), datatype=ox.NamedNode(XSD + "double")),
-        ),
-        ox.Triple(
-            manifest,
-            ox.NamedNode(VOID + "triples"),
-            ox.Literal(str(sum(graphs.values())), datatype=ox.NamedNode(XSD + "integer")),
-        ),
-    ]
-    for graph, count in graphs.items():
-        node = ox.NamedNode(graph)
-        triples.append(ox.Triple(manifest, ox.NamedNode(DCT + "hasPart"), node))
-        triples.append(
-            ox.Triple(
-                node,
-                ox.NamedNode(VOID + "triples"),
-                ox.Literal(str(count), datatype=ox.NamedNode(XSD + "integer")),
-            )
-        )
-    body = _n_triples(triples)
-    operations = [f"DROP SILENT GRAPH <{g}>" for g in sorted(dropped)]
-    operations += [f"MOVE SILENT GRAPH <{s}> TO GRAPH <{g}>" for g, s in staging.items()]
-    operations.append(f"DROP SILENT GRAPH <{MANIFEST_GRAPH}>")
-    operations.append(f"INSERT DATA {{ GRAPH <{MANIFEST_GRAPH}> {{\n{body}}} }}")
-    return " ;\n".join(operations)
+def _switch(new: Manifest) -> str:
+    """One update: the manifest serves ``new`` (one triple replaced, nothing else touched).
 
-
-def _check_staged(
-    query_url: str, client: httpx.Client, staging: dict[str, str], graphs: dict[str, int]
-) -> None:
-    store = RemoteStore(query_url, graphs=staging.values(), client=client)
-    values = " ".join(f"<{g}>" for g in staging.values())
-    solutions = store.query(
-        f"SELECT ?g (COUNT(*) AS ?n) WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }} "
-        "GROUP BY ?g"
+    Two operations, the new triple first: a reader between them (Virtuoso does not isolate
+    them) sees two served builds and reads again, never none. (Virtuoso 7.2 inserted nothing
+    for one DELETE/INSERT whose WHERE is an OPTIONAL that matches nothing; measured.)
+    """
+    manifest, serves, node = f"<{MANIFEST_GRAPH}>", f"<{SERVES}>", f"<{new.node}>"
+    return (
+        f"INSERT DATA {{ GRAPH {manifest} {{ {manifest} {serves} {node} }} }} ;\n"
+        f"DELETE {{ GRAPH {manifest} {{ {manifest} {serves} ?old }} }} "
+        f"WHERE {{ GRAPH {manifest} {{ {manifest} {serves} ?old }} FILTER(?old != {node}) }}"
     )
+
+
+def _forget(writer: _Updates, query_url: str, client: httpx.Client, build_id: str) -> None:
+    """Drop a build that is not served: the stored graphs its description lists, and the
+    description."""
+    graphs = described_graphs(query_url, build_id, client)
+    node = f"<{build_node(build_id)}>"
+    manifest = f"<{MANIFEST_GRAPH}>"
+    operations = [f"DROP SILENT GRAPH <{g}>" for g in sorted(graphs)]
+    operations.append(
+        f"DELETE {{ GRAPH {manifest} {{ ?g ?gp ?go }} }} WHERE {{ GRAPH {manifest} {{ "
+        f"{node} <http://purl.org/dc/terms/hasPart> ?g . ?g ?gp ?go }} }}"
+    )
+    operations.append(
+        f"DELETE {{ GRAPH {manifest} {{ {node} ?p ?o }} }} "
+        f"WHERE {{ GRAPH {manifest} {{ {node} ?p ?o }} }}"
+    )
+    writer.run(" ;\n".join(operations))
+
+
+def _check_stored(query_url: str, client: httpx.Client, new: Manifest) -> None:
+    store = RemoteStore(query_url, client=client)
+    try:
+        solutions = store.query(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+            default_graph=[ox.NamedNode(NO_GRAPH)],
+            named_graphs=[ox.NamedNode(g) for g in new.stored.values()],
+        )
+    finally:
+        store.close()
     assert isinstance(solutions, ox.QuerySolutions)
-    staged = {
+    stored = {
         row["g"].value: int(row["n"].value)
         for row in solutions
         if isinstance(row["g"], ox.NamedNode) and isinstance(row["n"], ox.Literal)
     }
-    for graph, stage in staging.items():
-        if staged.get(stage, 0) != graphs[graph]:
+    for graph, place in new.stored.items():
+        if stored.get(place, 0) != new.graphs[graph]:
             raise PublishError(
-                f"the remote holds {staged.get(stage, 0)} triples of {graph} where the build "
-                f"has {graphs[graph]}"
+                f"the remote holds {stored.get(place, 0)} triples of {graph} where the build "
+                f"has {new.graphs[graph]}"
             )
-
-
-def _drop_quietly(writer: _Updates, graphs: Iterable[str]) -> None:
-    # Best effort: staging graphs are never served, and the next publish drops them first.
-    with contextlib.suppress(RemoteError):
-        writer.run(" ;\n".join(f"DROP SILENT GRAPH <{g}>" for g in graphs))
 
 
 class _Updates:

@@ -167,12 +167,40 @@ def _parse(text: str, *, expand_escapes: bool) -> Any:
         delattr(service, "postParse")
 
 
-def _service_endpoints(tree: Any, base_iri: str | None) -> list[str]:
-    """The endpoint of every SERVICE clause in the tree: an IRI, or ``?name`` for a variable."""
+@dataclass(frozen=True)
+class Outline:
+    """What a remote store needs to know of a query: its BASE and PREFIXes, and whether it
+    names its own dataset (FROM or FROM NAMED)."""
+
+    base: str
+    prefixes: dict[str, str]
+    has_dataset_clause: bool
+
+    def resolve(self, term: Any) -> str | None:
+        """The IRI of an rdflib IRI token (an IRIREF or a prefixed name); None if unresolvable."""
+        from rdflib.plugins.sparql.parserutils import CompValue  # noqa: PLC0415
+
+        if isinstance(term, CompValue):
+            prefix = str(dict.get(term, "prefix") or "")
+            if prefix not in self.prefixes:
+                return None
+            local = _LOCAL_ESCAPE.sub(r"\1", str(dict.get(term, "localname") or ""))
+            return self.prefixes[prefix] + local
+        return _resolve(self.base, str(term))
+
+
+def outline(query: str, base_iri: str | None) -> Outline:
+    """The query's :class:`Outline`, read by rdflib's parser (its errors propagate)."""
     from pyparsing import ParseResults  # noqa: PLC0415
     from rdflib.plugins.sparql.parserutils import CompValue  # noqa: PLC0415
-    from rdflib.term import Variable  # noqa: PLC0415
 
+    tree = _parse(query.replace("\r", "\n"), expand_escapes=False)
+    base, prefixes = _prologue(tree, base_iri)
+    dataset = any(n.name == "DatasetClause" for n in _nodes(tree, CompValue, ParseResults))
+    return Outline(base, prefixes, dataset)
+
+
+def _prologue(tree: Any, base_iri: str | None) -> tuple[str, dict[str, str]]:
     base = base_iri or ""
     prefixes: dict[str, str] = {}
     for declaration in tree[0]:
@@ -181,6 +209,16 @@ def _service_endpoints(tree: Any, base_iri: str | None) -> list[str]:
             base = _resolve(base, iri)
         elif declaration.name == "PrefixDecl":
             prefixes[str(dict.get(declaration, "prefix") or "")] = _resolve(base, iri)
+    return base, prefixes
+
+
+def _service_endpoints(tree: Any, base_iri: str | None) -> list[str]:
+    """The endpoint of every SERVICE clause in the tree: an IRI, or ``?name`` for a variable."""
+    from pyparsing import ParseResults  # noqa: PLC0415
+    from rdflib.plugins.sparql.parserutils import CompValue  # noqa: PLC0415
+    from rdflib.term import Variable  # noqa: PLC0415
+
+    base, prefixes = _prologue(tree, base_iri)
     targets: list[str] = []
     for clause in _nodes(tree, CompValue, ParseResults):
         if clause.name != "ServiceGraphPattern":
