@@ -83,6 +83,26 @@ def test_default_graph_uri_restricts_the_default_graph(client: httpx.Client) -> 
     assert nothing[0]["n"]["value"] == "0"
 
 
+def test_a_query_s_own_from_is_its_dataset(client: httpx.Client) -> None:
+    """FROM in the text restricts the default graph (pyoxigraph's union flag would override it,
+    so the worker leaves the flag off for such a query); the protocol's parameters win over it."""
+    query = f"SELECT (COUNT(*) AS ?n) FROM <{TEST_GRAPH}> WHERE {{ ?s ?p ?o }}"
+    assert bindings(client.get("/sparql", params={"query": query}))[0]["n"]["value"] == str(
+        PERSONS * 5
+    )
+    lowercase = query.replace("FROM", "from")
+    assert bindings(client.get("/sparql", params={"query": lowercase}))[0]["n"]["value"] == str(
+        PERSONS * 5
+    )
+    overridden = bindings(
+        client.get(
+            "/sparql",
+            params={"query": query, "default-graph-uri": "http://example.org/no-such-graph"},
+        )
+    )
+    assert overridden[0]["n"]["value"] == "0"
+
+
 def test_named_graph_uri_limits_graph_clause(client: httpx.Client) -> None:
     query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
     rows = bindings(

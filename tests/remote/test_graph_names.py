@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pyoxigraph as ox
 import pytest
 
 from shezhire.backend.graph_names import GraphNames
+from shezhire.backend.location import open_store
+from shezhire.backend.publish import publish
+from shezhire.config import Settings
+from shezhire.http import query_guard
+from shezhire.pipeline.store import open_read_only
+
+from .conftest import require_binary
+from .engines import start_oxigraph, start_virtuoso
 
 GRAPH = "https://w3id.org/shezhire/graph/"
 STORED = "https://w3id.org/shezhire/build/b1/"
@@ -67,3 +78,74 @@ def test_answers_name_the_published_graphs() -> None:
             ox.NamedNode(GRAPH + "ontology"), ox.NamedNode("x:p"), ox.NamedNode(GRAPH + "inferred")
         )
     ]
+
+
+# -- against the engines: a published build read by graph name --------------------------------
+
+ONTOLOGY = GRAPH + "ontology"
+NAMED_QUERIES = {
+    "graph-variable": "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+    "graph-constant": f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{ONTOLOGY}> {{ ?s ?p ?o }} }}",
+    "from": f"SELECT (COUNT(*) AS ?n) FROM <{ONTOLOGY}> WHERE {{ ?s ?p ?o }}",
+    "from-named-prefixed": (
+        f"PREFIX g: <{GRAPH}> SELECT ?g (COUNT(*) AS ?n) FROM NAMED g:ontology "
+        "WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+    ),
+    "filter": (
+        "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+        f"FILTER(?g IN (<{ONTOLOGY}>, <{GRAPH}inferred>)) }}"
+    ),
+}
+
+
+@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
+def published(
+    request: pytest.FixtureRequest,
+    built_settings: Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """The repository's build published into a fresh engine; its query URL."""
+    folder = tmp_path_factory.mktemp(f"names-{request.param}")
+    if request.param == "virtuoso":
+        require_binary("virtuoso-t", "apt-get install virtuoso-opensource")
+        engine = start_virtuoso(folder, max_rows=None)
+    else:
+        require_binary("oxigraph", "pip install 'oxigraph>=0.5,<0.6'")
+        engine = start_oxigraph(folder)
+    with engine:
+        publish(built_settings.store, engine.query_url, engine.update_url, engine.graph_store_url)
+        yield engine.query_url
+
+
+def _answer(store: Any, query: str, **dataset: Any) -> list[tuple[str, ...]]:
+    if not dataset and not query_guard.names_dataset(query, None):
+        dataset = {"use_default_graph_as_union": True}  # as the query worker does
+    rows = store.query(query, **dataset)
+    names = [v.value for v in rows.variables]
+    return sorted(tuple(str(row[n]) for n in names) for row in rows)
+
+
+@pytest.mark.parametrize("case", sorted(NAMED_QUERIES))
+def test_graphs_named_in_a_query_answer_as_embedded(
+    case: str, published: str, built_settings: Settings
+) -> None:
+    remote = open_store(published)
+    try:
+        with open_read_only(built_settings.store.resolve()) as embedded:
+            assert _answer(remote, NAMED_QUERIES[case]) == _answer(embedded, NAMED_QUERIES[case])
+    finally:
+        remote.close()  # type: ignore[union-attr]
+
+
+def test_graphs_named_as_a_dataset_answer_as_embedded(
+    published: str, built_settings: Settings
+) -> None:
+    query = NAMED_QUERIES["graph-variable"]
+    dataset = {"default_graph": [], "named_graphs": [ox.NamedNode(ONTOLOGY)]}
+    remote = open_store(published)
+    try:
+        with open_read_only(built_settings.store.resolve()) as embedded:
+            assert _answer(remote, query, **dataset) == _answer(embedded, query, **dataset)
+            assert _answer(remote, query, **dataset) != []
+    finally:
+        remote.close()  # type: ignore[union-attr]

@@ -200,6 +200,21 @@ def outline(query: str, base_iri: str | None) -> Outline:
     return Outline(base, prefixes, dataset)
 
 
+def names_dataset(query: str, base_iri: str | None) -> bool:
+    """Whether the query has FROM or FROM NAMED (then it, not the union, is its dataset).
+
+    Only a query that shows ``from`` in some letter case is parsed. A query rdflib cannot read
+    is left to pyoxigraph, whose parser gives the client its message."""
+    if "from" not in query.lower():
+        return False
+    try:
+        return outline(query, base_iri).has_dataset_clause
+    except MemoryError:
+        raise
+    except Exception:
+        return False
+
+
 def _prologue(tree: Any, base_iri: str | None) -> tuple[str, dict[str, str]]:
     base = base_iri or ""
     prefixes: dict[str, str] = {}

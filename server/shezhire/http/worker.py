@@ -201,7 +201,10 @@ def run_job(store: GraphStore, job: wire.Job, sock: socket.socket) -> None:
             return
         kwargs: dict[str, Any] = {"base_iri": job.base_iri}
         if job.default_graphs is None and job.named_graphs is None:
-            kwargs["use_default_graph_as_union"] = True
+            # pyoxigraph's union flag overrides a query's own FROM (measured): set it only
+            # for a query that names no dataset.
+            if not query_guard.names_dataset(job.query, job.base_iri):
+                kwargs["use_default_graph_as_union"] = True
         else:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in job.named_graphs or ()]
