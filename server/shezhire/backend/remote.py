@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 import pyoxigraph as ox
 
+from shezhire.backend.literals import restore_durations
 from shezhire.errors import ShezhireError
 
 RESULTS_XML = "application/sparql-results+xml"
@@ -169,10 +170,11 @@ class RemoteStore:
                 f"the SPARQL endpoint {self.query_url} cut the answer at {capped} rows (its "
                 "ResultSetMaxRows): raise the engine's cap"
             )
+        content = restore_durations(response.content)  # Virtuoso's months (literals.py)
         if media == RESULTS_XML:
-            return ox.parse_query_results(response.content, ox.QueryResultsFormat.XML)
+            return ox.parse_query_results(content, ox.QueryResultsFormat.XML)
         if media in (N_TRIPLES, "text/plain"):
-            return (q.triple for q in ox.parse(response.content, ox.RdfFormat.N_TRIPLES))
+            return (q.triple for q in ox.parse(content, ox.RdfFormat.N_TRIPLES))
         raise RemoteError(
             f"the SPARQL endpoint {self.query_url} answered in {media or 'no media type'}, "
             f"not {RESULTS_XML} or {N_TRIPLES}"
