@@ -35,6 +35,7 @@ import httpx
 import pyoxigraph as ox
 
 from shezhire.backend.graph_names import GraphNames
+from shezhire.backend.literals import restore_durations
 from shezhire.errors import ShezhireError
 
 RESULTS_XML = "application/sparql-results+xml"
@@ -196,11 +197,12 @@ class RemoteStore:
                 f"the SPARQL endpoint {self.query_url} cut the answer at {capped} rows (its "
                 "ResultSetMaxRows): raise the engine's cap"
             )
+        content = restore_durations(response.content)  # Virtuoso's months (literals.py)
         if media == RESULTS_XML:
-            content = self.names.results_xml(response.content)
+            content = self.names.results_xml(content)
             return ox.parse_query_results(content, ox.QueryResultsFormat.XML)
         if media in (N_TRIPLES, "text/plain"):
-            triples = (q.triple for q in ox.parse(response.content, ox.RdfFormat.N_TRIPLES))
+            triples = (q.triple for q in ox.parse(content, ox.RdfFormat.N_TRIPLES))
             return self.names.triples(triples)
         raise RemoteError(
             f"the SPARQL endpoint {self.query_url} answered in {media or 'no media type'}, "
