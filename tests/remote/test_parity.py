@@ -17,6 +17,8 @@ from typing import Any
 import httpx
 import pyoxigraph as ox
 import pytest
+from rdflib.plugins.sparql.parser import parseQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 
 from shezhire.backend.publish import publish
 from shezhire.config import Settings
@@ -28,40 +30,11 @@ from .engines import RemoteEngine, start_oxigraph, start_virtuoso
 REPO = Path(__file__).resolve().parents[2]
 QUERIES = sorted((REPO / "queries").glob("*.rq"))
 SPARQL_JSON = "application/sparql-results+json"
-# Measured differences of Virtuoso 7.2.5 from the embedded store, each a strict xfail: it
-# fails the suite the day it passes. GROUP_CONCAT's order is left to the engine by SPARQL 1.1:
-# Virtuoso joins DISTINCT values sorted, the embedded store in the order it meets them, and no
-# standard form of these queries fixes it (tests/remote/README.md, GROUP_CONCAT).
-FOOTNOTES = (
-    'GROUP_CONCAT(DISTINCT STR(?note)): Virtuoso joins the footnotes sorted ("21, 22"), the '
-    'embedded store as met ("22, 21"); and for a release without a footnote Virtuoso gives '
-    '"" where the embedded store gives no value (STR of an unbound variable is an error)'
-)
-CONCERNS = (
-    "GROUP_CONCAT(DISTINCT ?concernsLabel): joined in another order (Virtuoso sorts) and "
-    "without the shared @en (Virtuoso drops it); SAMPLE(?quote) picks another of the quotes "
-    "for 2 of the 65 assessments (SAMPLE is arbitrary)"
-)
-DOCUMENTED = (
-    "GROUP_CONCAT(DISTINCT ?documentedLabel): joined in another order (Virtuoso sorts) and "
-    "without the shared @en (Virtuoso drops it); the 9 rows are otherwise equal"
-)
-SOURCE_TEXTS = (
-    "GROUP_CONCAT(DISTINCT ?sourceLabel): without the shared @en on Virtuoso (4 rows) and "
-    "joined in another order for Gulnara Mendikulova (Virtuoso sorts)"
-)
-SOURCES = (
-    "Virtuoso returns 132 rows where the embedded store returns 7 (more publications per "
-    "person, so more rows pass HAVING (COUNT(DISTINCT ?publication) > 1)), and orders "
-    "GROUP_CONCAT otherwise; not diagnosed further"
-)
-VIRTUOSO_XFAIL = {
-    "05-releases-from-special-settlement": FOOTNOTES,
-    "13-persons-in-more-than-one-source": SOURCES,
-    "18-assessments-attributed-to-a-person": CONCERNS,
-    "44-documents-in-ap-rk-fond-141": DOCUMENTED,
-    "46-scholars-in-several-sources": SOURCE_TEXTS,
-}
+# Measured differences of Virtuoso 7.2.5 from the embedded store that no portable form of a
+# query avoids, each a strict xfail: it fails the suite the day it passes. None is left: the
+# queries that met one are written so that both engines answer as SPARQL 1.1 says
+# (tests/remote/README.md lists each deviation and its test).
+VIRTUOSO_XFAIL: dict[str, str] = {}
 PERSONS = (
     "aduchi",
     "petr-vasilievich-khomutnikov",
@@ -123,7 +96,9 @@ def _wait_warm(server: LiveServer) -> None:
 
 
 def _rows(base: str, query: str) -> list[tuple[str, ...]]:
-    """The query's answer as sorted rows of N-Triples terms (blank nodes as one mark)."""
+    """The query's answer as sorted rows of N-Triples terms (blank nodes as one mark), each
+    GROUP_CONCAT's values in code point order (SPARQL 1.1 leaves their order to the engine:
+    Virtuoso joins DISTINCT values sorted, pyoxigraph as it meets them)."""
     answer = httpx.post(
         base + "/sparql", data={"query": query}, headers={"accept": SPARQL_JSON}, timeout=120
     )
@@ -133,14 +108,43 @@ def _rows(base: str, query: str) -> list[tuple[str, ...]]:
         return [(str(bool(results)),)]
     assert isinstance(results, ox.QuerySolutions)
     names = [v.value for v in results.variables]
+    joined = _group_concats(query)
     rows = []
     for solution in results:
         row = []
         for name in names:
             value = solution[name]
+            if isinstance(value, ox.Literal) and name in joined:
+                value = _sorted_parts(value, joined[name])
             row.append("_:b" if isinstance(value, ox.BlankNode) else str(value or ""))
         rows.append(tuple(row))
     return sorted(rows)
+
+
+def _group_concats(query: str) -> dict[str, str]:
+    """Each projected variable computed with GROUP_CONCAT, and its separator (rdflib's parse)."""
+    tree = parseQuery(query)
+    found: dict[str, str] = {}
+    for item in tree[1].get("projection") or ():
+        if "evar" not in item:
+            continue
+        stack: list[Any] = [item["expr"]]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, CompValue):
+                if node.name == "Aggregate_GroupConcat":
+                    found[str(item["evar"])] = str(node.get("separator", " "))
+                stack.extend(dict.values(node))
+            elif isinstance(node, list | tuple):
+                stack.extend(node)
+    return found
+
+
+def _sorted_parts(value: ox.Literal, separator: str) -> ox.Literal:
+    text = separator.join(sorted(value.value.split(separator)))
+    if value.language:
+        return ox.Literal(text, language=value.language)
+    return ox.Literal(text, datatype=value.datatype)
 
 
 @pytest.mark.parametrize("path", QUERIES, ids=[p.stem for p in QUERIES])

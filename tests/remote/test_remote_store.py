@@ -31,3 +31,13 @@ def test_the_remote_parser_message_reaches_the_client(virtuoso: RemoteEngine) ->
             store.query("SELECT WHERE {")
     finally:
         store.close()
+
+
+def test_a_construct_is_answered_as_triples(virtuoso: RemoteEngine) -> None:
+    """Virtuoso refuses a CONSTRUCT asked with results first (406); the store asks again."""
+    store = RemoteStore(virtuoso.query_url)
+    try:
+        answer = store.query('CONSTRUCT { <urn:x:s> <urn:x:p> ?o } WHERE { VALUES ?o { "v" } }')
+        assert [str(t) for t in answer] == ['<urn:x:s> <urn:x:p> "v"']  # type: ignore[union-attr]
+    finally:
+        store.close()

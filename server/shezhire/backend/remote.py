@@ -165,12 +165,12 @@ class RemoteStore:
         if self._owns_client:
             self._client.close()
 
-    def _post(self, form: Sequence[tuple[str, str]]) -> httpx.Response:
+    def _post(self, form: Sequence[tuple[str, str]], accept: str = ACCEPT) -> httpx.Response:
         try:
             response = self._client.post(
                 self.query_url,
                 data=dict(_multi(form)),
-                headers={"accept": ACCEPT},
+                headers={"accept": accept},
             )
         except httpx.TimeoutException as error:
             raise RemoteError(
@@ -180,6 +180,11 @@ class RemoteStore:
             raise RemoteError(
                 f"cannot reach the SPARQL endpoint {self.query_url}: {error}"
             ) from error
+        if response.status_code == 406 and accept == ACCEPT:
+            # Virtuoso answers the first type listed or nothing: a CONSTRUCT or DESCRIBE asked
+            # with results first gets 406, and with N-Triples first a SELECT comes back as
+            # N-Triples (measured). So results first, and on 406 once more for triples.
+            return self._post(form, N_TRIPLES)
         if response.status_code == 400:
             raise RemoteQueryError(_message(response))
         if response.status_code != 200:
