@@ -285,7 +285,6 @@ def isql(engine: RemoteEngine, statements: str, timeout: float = 60) -> str:
 def start_oxigraph(
     folder: Path,
     *,
-    union_default_graph: bool = False,
     startup_timeout: float = STARTUP_TIMEOUT_S,
 ) -> RemoteEngine:
     """``oxigraph serve`` on a store in ``folder/db`` (created, or reused)."""
@@ -295,8 +294,6 @@ def start_oxigraph(
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     command = [binary, "serve", "--location", str(folder / "db"), "--bind", f"127.0.0.1:{port}"]
-    if union_default_graph:
-        command.append("--union-default-graph")
     base = f"http://127.0.0.1:{port}"
     engine = RemoteEngine(
         name="oxigraph",

@@ -61,7 +61,7 @@ def remote_site(
         engine = start_virtuoso(folder, max_rows=None)
     else:
         require_binary("oxigraph", "pip install 'oxigraph>=0.5,<0.6'")
-        engine = start_oxigraph(folder, union_default_graph=True)
+        engine = start_oxigraph(folder)
     with engine:
         summary = publish(
             built_settings.store, engine.query_url, engine.update_url, engine.graph_store_url
