@@ -68,6 +68,7 @@ def _cmd_publish(args: argparse.Namespace) -> int:
         settings.remote_query_url,
         settings.remote_update_url,
         settings.remote_graph_store_url,
+        union_graph=args.union_graph,
     )
     verb = "published" if summary.changed else "already published"
     print(
@@ -186,6 +187,13 @@ def _parser() -> argparse.ArgumentParser:
         dest="remote_graph_store_url",
         help="the remote store's Graph Store Protocol endpoint (faster writes); "
         "$SHEZHIRE_REMOTE_GRAPH_STORE_URL",
+    )
+    publish.add_argument(
+        "--union-graph",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="write the build's union graph, the default graph of every read (default: yes, "
+        "unless the engine is Virtuoso, which reads the listed graphs as fast)",
     )
     # SUPPRESS: without it the subparser's default (None) would undo a --store given before
     # the command (`shezhire --store X serve`).

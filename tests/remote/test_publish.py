@@ -55,7 +55,9 @@ def _publish_once_and_again(
     manifest = read_manifest(oxigraph_server.query_url)
     assert manifest is not None and manifest.build_id == first.build_id
     held = _graphs(oxigraph_server)
-    assert set(held) == {MANIFEST_GRAPH, *manifest.stored.values()}
+    assert manifest.union is not None  # Oxigraph's server gets a union graph
+    assert set(held) == {MANIFEST_GRAPH, manifest.union, *manifest.stored.values()}
+    assert held[manifest.union] == manifest.distinct_triples < manifest.triples
     assert {g: held[manifest.stored[g]] for g in manifest.graphs} == manifest.graphs
     assert manifest.triples == first.triples > 0
 
@@ -94,29 +96,37 @@ def test_a_failed_publish_leaves_the_served_build(
     assert manifest is not None and manifest.build_id == "older"
 
 
-def test_the_cli_publishes(oxigraph_server: RemoteEngine, built_settings: Settings) -> None:
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "shezhire.cli",
-            "--root",
-            str(built_settings.root),
-            "--store",
-            str(built_settings.store),
-            "publish",
-            "--query-url",
-            oxigraph_server.query_url,
-            "--update-url",
-            oxigraph_server.update_url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "published: build" in done.stdout
+def test_the_cli_publishes(tmp_path: Path, built_settings: Settings) -> None:
+    """`shezhire publish --no-union-graph`: the build's graphs alone, read as a listed default
+    graph (a triple once per graph that holds it, as on the embedded store)."""
+    require_binary("oxigraph", "pip install 'oxigraph>=0.5,<0.6'")
+    with start_oxigraph(tmp_path) as engine:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "shezhire.cli",
+                "--root",
+                str(built_settings.root),
+                "--store",
+                str(built_settings.store),
+                "publish",
+                "--query-url",
+                engine.query_url,
+                "--update-url",
+                engine.update_url,
+                "--no-union-graph",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "published: build" in done.stdout
+        manifest = read_manifest(engine.query_url)
+        assert manifest is not None and manifest.union is None
+        assert _count_as_served(engine.query_url) == manifest.triples
 
 
 def test_outbound_connections_are_refused_but_to_the_remote(oxigraph_server: RemoteEngine) -> None:
@@ -163,6 +173,16 @@ def _smaller_build(built_settings: Settings, folder: Path) -> tuple[Path, int]:
     return link, sum(sizes.values()) - sizes[dropped]
 
 
+def _distinct(link: Path) -> int:
+    with open_read_only(link.resolve()) as store:
+        rows = store.query(
+            "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o "
+            "WHERE { GRAPH ?g { ?s ?p ?o } } }"
+        )
+        assert isinstance(rows, ox.QuerySolutions)
+        return int(next(iter(rows))["n"].value)  # type: ignore[union-attr]
+
+
 def _count_as_served(query_url: str) -> int:
     """What a server reads: the manifest's build (a new snapshot), then every triple of it."""
     store = open_store(query_url)
@@ -205,6 +225,18 @@ def test_readers_see_one_build_or_the_other(
         finally:
             stop.set()
             reader.join()
-        assert set(seen) == {full.triples, smaller_triples}, sorted(set(seen))
+        manifest = read_manifest(engine.query_url)
+        assert manifest is not None
+        if engine_name == "oxigraph":
+            # The default graph a reader sees is the build's union graph: each triple once.
+            assert manifest.union is not None
+            totals = {_distinct(link) for link in (built_settings.store, smaller)}
+            assert full.triples not in totals  # the build has triples in two graphs
+        else:
+            # Virtuoso gets no union graph: the default graph is the stored graphs, listed,
+            # a triple once per graph that holds it, as on the embedded store.
+            assert manifest.union is None
+            totals = {full.triples, smaller_triples}
+        assert set(seen) == totals, sorted(set(seen))
         # The replaced build stays for readers that began on it; older ones are dropped.
         assert len(held_builds(engine.query_url)) == 2

@@ -22,6 +22,9 @@ class RemoteTarget:
     graphs: dict[str, int] = field(compare=False, hash=False)
     #: published graph IRI -> the stored graph that holds it
     stored: dict[str, str] = field(compare=False, hash=False)
+    #: the build's union graph (every triple once), the default graph of every read; None:
+    #: the stored graphs, listed, are the default graph
+    union: str | None = field(compare=False, default=None)
 
     def __str__(self) -> str:
         return self.query_url
@@ -42,7 +45,12 @@ def remote_target(query_url: str) -> RemoteTarget:
             f"the remote store {query_url} holds no Shezhire build: run `shezhire publish` first"
         )
     return RemoteTarget(
-        query_url, manifest.build_id, manifest.built, manifest.graphs, manifest.stored
+        query_url,
+        manifest.build_id,
+        manifest.built,
+        manifest.graphs,
+        manifest.stored,
+        manifest.union,
     )
 
 
@@ -50,7 +58,7 @@ def open_target(target: Path | RemoteTarget, mode: str = "read-only") -> GraphSt
     """The store of a build: a published version folder opened for serving (``mode``), or a
     remote build read through :class:`RemoteStore`, limited to the graphs its manifest names."""
     if isinstance(target, RemoteTarget):
-        return RemoteStore(target.query_url, stored=target.stored)
+        return RemoteStore(target.query_url, stored=target.stored, union=target.union)
     return open_for_serving(target, mode)
 
 

@@ -7,9 +7,16 @@ build the remote holds (``<BUILD_PREFIX><build>``: identifier, time, triples, st
 names the one served with a single triple, ``<manifest> shzm:serves <build>``: switching builds
 rewrites that triple and nothing else (`shezhire publish`).
 
-Readers ask for the served build's stored graphs by name (the protocol's ``default-graph-uri``
-and ``named-graph-uri``), so they see one build whole, whatever the engine's isolation: a build
-being written, or one retired, is in graphs they never name.
+A build may also have a union graph (``<build>/union``, ``shzm:union``): every triple of the
+build once. Readers ask for the served build's graphs by name, so they see one build whole,
+whatever the engine's isolation: a build being written, or one retired, is in graphs they never
+name. The default graph of a read is the union graph when the build has one, else the stored
+graphs listed (``default-graph-uri``), whose default graph keeps a triple once per graph that
+holds it, as the embedded store's union does. `shezhire publish` writes a union graph for
+engines that need one (measured at x1: over the 27 listed graphs Oxigraph's server took 16.6 s
+for competency query 14, over one union graph 0.85 s, as over its own union default graph;
+Virtuoso answers a listed default graph as fast, and refused some queries over the union graph
+by its cost estimate, 776 s estimated for a query that ran in 0.07 s).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from shezhire.backend.remote import RemoteError, RemoteStore
 MANIFEST_GRAPH = "https://w3id.org/shezhire/manifest"
 BUILD_PREFIX = "https://w3id.org/shezhire/build/"
 SERVES = "https://w3id.org/shezhire/manifest#serves"
+UNION = "https://w3id.org/shezhire/manifest#union"
 DCT = "http://purl.org/dc/terms/"
 VOID = "http://rdfs.org/ns/void#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -48,6 +56,12 @@ class Manifest:
     graphs: dict[str, int]
     #: published graph IRI -> the stored graph that holds it in this build
     stored: dict[str, str]
+    #: the triples of the union graph (each triple of the build once); None: no union graph
+    distinct_triples: int | None
+
+    @property
+    def union(self) -> str | None:
+        return union_graph(self.build_id) if self.distinct_triples is not None else None
 
     @property
     def triples(self) -> int:
@@ -66,6 +80,10 @@ def stored_graph(build_id: str, number: int) -> str:
     return f"{BUILD_PREFIX}{build_id}/{number}"
 
 
+def union_graph(build_id: str) -> str:
+    return f"{BUILD_PREFIX}{build_id}/union"
+
+
 def describe(manifest: Manifest) -> list[ox.Triple]:
     """The triples that describe ``manifest``'s build (not whether it is served)."""
     node = ox.NamedNode(manifest.node)
@@ -78,6 +96,12 @@ def describe(manifest: Manifest) -> list[ox.Triple]:
         ),
         ox.Triple(node, ox.NamedNode(VOID + "triples"), _integer(manifest.triples)),
     ]
+    if manifest.union is not None and manifest.distinct_triples is not None:
+        union = ox.NamedNode(manifest.union)
+        triples.append(ox.Triple(node, ox.NamedNode(UNION), union))
+        triples.append(
+            ox.Triple(union, ox.NamedNode(VOID + "triples"), _integer(manifest.distinct_triples))
+        )
     for published, count in manifest.graphs.items():
         stored = ox.NamedNode(manifest.stored[published])
         triples += [
@@ -118,12 +142,12 @@ def held_builds(query_url: str, client: httpx.Client | None = None) -> set[str]:
 
 
 def described_graphs(query_url: str, build_id: str, client: httpx.Client | None = None) -> set[str]:
-    """The stored graphs the manifest lists for ``build_id``."""
+    """The stored graphs and the union graph the manifest lists for ``build_id``."""
     rows = _select(
         query_url,
         client,
         f"SELECT ?g WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ <{build_node(build_id)}> "
-        f"<{DCT}hasPart> ?g }} }}",
+        f"<{DCT}hasPart>|<{UNION}> ?g }} }}",
     )
     return {row["g"].value for row in rows if isinstance(row["g"], ox.NamedNode)}
 
@@ -132,19 +156,21 @@ def _served(query_url: str, client: httpx.Client | None) -> list[Manifest]:
     rows = _select(
         query_url,
         client,
-        f"SELECT ?node ?build ?built ?stored ?graph ?n WHERE {{ GRAPH <{MANIFEST_GRAPH}> {{ "
-        f"<{MANIFEST_GRAPH}> <{SERVES}> ?node . "
+        f"SELECT ?node ?build ?built ?distinct ?stored ?graph ?n WHERE {{ "
+        f"GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{SERVES}> ?node . "
         f"?node <{DCT}identifier> ?build ; <{DCT}issued> ?built . "
+        f"OPTIONAL {{ ?node <{UNION}> ?union . ?union <{VOID}triples> ?distinct }} "
         f"OPTIONAL {{ ?node <{DCT}hasPart> ?stored . ?stored <{DCT}isVersionOf> ?graph ; "
         f"<{VOID}triples> ?n }} }} }}",
     )
-    builds: dict[str, tuple[str, float, dict[str, int], dict[str, str]]] = {}
+    builds: dict[str, tuple[str, float, dict[str, int], dict[str, str], int | None]] = {}
     for row in rows:
-        build, issued = row["build"], row["built"]
-        if not isinstance(build, ox.Literal) or not isinstance(issued, ox.Literal):
+        build, issued, distinct = row["build"], row["built"], row["distinct"]
+        if not (isinstance(build, ox.Literal) and isinstance(issued, ox.Literal)):
             continue
-        _, _, graphs, stored = builds.setdefault(
-            build.value, (build.value, float(issued.value), {}, {})
+        union_triples = int(distinct.value) if isinstance(distinct, ox.Literal) else None
+        _, _, graphs, stored, _ = builds.setdefault(
+            build.value, (build.value, float(issued.value), {}, {}, union_triples)
         )
         graph, place, n = row["graph"], row["stored"], row["n"]
         if (
@@ -155,8 +181,8 @@ def _served(query_url: str, client: httpx.Client | None) -> list[Manifest]:
             graphs[graph.value] = int(n.value)
             stored[graph.value] = place.value
     return [
-        Manifest(build_id, built, dict(sorted(graphs.items())), stored)
-        for build_id, built, graphs, stored in builds.values()
+        Manifest(build_id, built, dict(sorted(graphs.items())), stored, distinct)
+        for build_id, built, graphs, stored, distinct in builds.values()
     ]
 
 

@@ -11,16 +11,14 @@ What it handles for every engine, measured against Virtuoso 7.2.5 and Oxigraph's
 
 * SELECT and ASK results are asked for as SPARQL XML: Virtuoso's JSON uses the type
   ``typed-literal`` of an old draft, which the SPARQL 1.1 JSON parser refuses.
-* The dataset: every request names its graphs. Each build is kept in stored graphs of its own
-  (:mod:`shezhire.backend.manifest`), so a query without a dataset of its own is sent with
-  the served build's stored graphs as ``default-graph-uri`` and ``named-graph-uri``: a build
-  being published, or one retired, is never read, on any engine (Virtuoso's default graph
-  without a dataset is every graph it holds, its own system graphs included). Graph names
-  travel translated (:class:`~shezhire.backend.graph_names.GraphNames`): published IRIs in a
-  query or a dataset become stored ones, stored IRIs in an answer published ones. Measured at
-  x1: Virtuoso answers the competency queries as fast this way as over its whole store;
-  Oxigraph's server is slower over a listed dataset than over its union default graph (a
-  competency query 16.5 s against 1.0 s), the price of never reading a half-published build.
+* The dataset: every request names its graphs. Each build is kept in graphs of its own
+  (:mod:`shezhire.backend.manifest`), so a query without a dataset of its own is sent with the
+  served build's graphs: its stored graphs as ``named-graph-uri``, and as ``default-graph-uri``
+  its union graph, or where it has none its stored graphs. A build being published, or one
+  retired, is never read, on any engine (Virtuoso's default graph without a dataset is every
+  graph it holds, its own system graphs included). Graph names travel translated
+  (:class:`~shezhire.backend.graph_names.GraphNames`): published IRIs in a query or a dataset
+  become stored ones, stored IRIs in an answer published ones.
 * Virtuoso cuts an answer at its ``ResultSetMaxRows`` with a 200, saying so only in the header
   ``X-SPARQL-MaxRows`` (sent exactly when the answer reached the cap, measured): that header
   raises :class:`RemoteTruncated` instead of passing on half an answer.
@@ -66,8 +64,9 @@ class RemoteTruncated(RemoteError):
 class RemoteStore:
     """A read-only view of one build held by a remote SPARQL 1.1 endpoint.
 
-    ``stored``: each published graph IRI and the stored graph that holds it (from the
-    manifest); nothing else the remote holds is read.
+    ``stored``: each published graph IRI and the stored graph that holds it; ``union``: the
+    build's union graph, if it has one (both from the manifest). Nothing else the remote holds
+    is read.
     """
 
     def __init__(
@@ -75,12 +74,14 @@ class RemoteStore:
         query_url: str,
         *,
         stored: Mapping[str, str] | None = None,
+        union: str | None = None,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         client: httpx.Client | None = None,
     ) -> None:
         self.query_url = query_url
         self.timeout_s = timeout_s
         self.names = GraphNames(stored or {})
+        self.union = union
         self.graphs = frozenset(self.names.to_stored)
         self._client = client or httpx.Client(timeout=timeout_s, trust_env=False)
         self._owns_client = client is None
@@ -101,9 +102,9 @@ class RemoteStore:
 
         A dataset given (``default_graph``/``named_graphs``) travels as the protocol's
         ``default-graph-uri``/``named-graph-uri``; a query's own FROM / FROM NAMED is left to
-        the engine; otherwise the dataset is the build's graphs, the union of which is the
-        default graph (``use_default_graph_as_union`` is taken for pyoxigraph's signature: a
-        published store keeps nothing in its default graph).
+        the engine; otherwise the dataset is the build's (see the module docstring;
+        ``use_default_graph_as_union`` is taken for pyoxigraph's signature: a published store
+        keeps nothing in its default graph).
         """
         try:
             text, own_dataset = self.names.query(_with_prologue(query, prefixes, base_iri), None)
@@ -122,7 +123,8 @@ class RemoteStore:
         elif own_dataset:
             defaults, named = [], []
         else:
-            defaults = named = sorted(self.names.to_published)
+            named = sorted(self.names.to_published)
+            defaults = [self.union] if self.union is not None else named
         if defaults or named or default_graph is not None:
             form += [("default-graph-uri", g) for g in defaults or [NO_GRAPH]]
             form += [("named-graph-uri", g) for g in named]
