@@ -1,9 +1,10 @@
 """Dumps of a remote build: streamed graph by graph, the same quads as the embedded dumps.
 
 The repository's build is published into Oxigraph's server (and Virtuoso, when installed).
-``write_dump`` on the remote store reads one published graph per request (never the whole store
-in one answer, never a copy of it in memory) and its files parse (pyoxigraph) to exactly the
-quads of the embedded store's dumps; so do the dump files a remote-backed server serves.
+``write_dumps`` on the remote store reads each published graph once, one request per graph, for
+the three files (never the whole store in one answer, never a copy of it in memory), and the
+files parse (pyoxigraph) to exactly the quads of the embedded store's dumps; so do the files of
+``write_dump`` alone, and the dump files a remote-backed server serves.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import httpx
 import pyoxigraph as ox
@@ -22,7 +24,7 @@ from shezhire.backend.publish import publish
 from shezhire.backend.remote import RemoteStore
 from shezhire.config import Settings
 from shezhire.http.testing import LiveServer
-from shezhire.pipeline.dumps import DUMP_FORMATS, write_dump
+from shezhire.pipeline.dumps import DUMP_FORMATS, write_dump, write_dumps
 
 from .conftest import require_binary
 from .engines import RemoteEngine, start_oxigraph, start_virtuoso
@@ -96,38 +98,63 @@ def _comparable(engine: str, data: bytes, ext: str) -> set[str]:
     return found
 
 
-@pytest.mark.parametrize("ext", DUMP_FORMATS)
-def test_a_remote_dump_is_streamed_graph_by_graph(
-    ext: str, engine: RemoteEngine, embedded_dumps: Path, tmp_path: Path
-) -> None:
+class RemoteDumps(NamedTuple):
+    folder: Path
+    graphs: list[str]  # the build's published graphs
+    asked: list[str]  # the SPARQL text of every request sent to the remote
+
+
+@pytest.fixture(scope="module")
+def remote_dumps(engine: RemoteEngine, tmp_path_factory: pytest.TempPathFactory) -> RemoteDumps:
+    """The three files written from the remote store (as the dump process does), with the
+    requests it sent, counted by a relay in front of the engine."""
     target = remote_target(engine.query_url)
+    folder = tmp_path_factory.mktemp(f"remote-dumps-{engine.name}")
     proxy = CountingProxy(engine.query_url)
     try:
         remote = RemoteStore(proxy.url, graphs=target.graphs)
-        path = tmp_path / f"dump.{ext}"
-        write_dump(remote, path, ext)
+        write_dumps(remote, {ext: folder / f"dump.{ext}" for ext in DUMP_FORMATS})
         remote.close()
         asked = proxy.page_requests(0)
     finally:
         proxy.close()
-    # One request per published graph, each naming its graph: never the whole store at once.
-    named = sorted(re.findall(r"GRAPH <([^>]+)>", "\n".join(asked)))
-    assert named == sorted(target.graphs) and len(asked) == len(target.graphs)
-    assert MANIFEST_GRAPH not in target.graphs
-    assert not list(tmp_path.glob("*.partial"))  # written beside the file, then renamed
+    return RemoteDumps(folder, sorted(target.graphs), asked)
+
+
+def test_a_remote_build_is_read_once_graph_by_graph(remote_dumps: RemoteDumps) -> None:
+    """One request per published graph for the three files, each naming its graph: never
+    the whole store in one answer, nor a graph twice."""
+    named = sorted(re.findall(r"GRAPH <([^>]+)>", "\n".join(remote_dumps.asked)))
+    assert named == remote_dumps.graphs
+    assert len(remote_dumps.asked) == len(remote_dumps.graphs)
+    assert MANIFEST_GRAPH not in remote_dumps.graphs
+    assert not list(remote_dumps.folder.glob("*.partial"))  # written beside, then renamed
+
+
+@pytest.mark.parametrize("ext", DUMP_FORMATS)
+def test_remote_dumps_hold_the_embedded_quads(
+    ext: str, engine: RemoteEngine, remote_dumps: RemoteDumps, embedded_dumps: Path
+) -> None:
     want = (embedded_dumps / f"dump.{ext}").read_bytes()
-    got = path.read_bytes()
+    got = (remote_dumps.folder / f"dump.{ext}").read_bytes()
     assert len(_read(got, ext)) == len(_read(want, ext))
     assert _comparable(engine.name, got, ext) == _comparable(engine.name, want, ext)
 
 
-def test_trig_declares_its_prefixes_once(
-    engine: RemoteEngine, embedded_dumps: Path, tmp_path: Path
+@pytest.mark.parametrize("ext", DUMP_FORMATS)
+def test_one_remote_dump_holds_the_embedded_quads(
+    ext: str, engine: RemoteEngine, embedded_dumps: Path, tmp_path: Path
 ) -> None:
-    remote = open_target(remote_target(engine.query_url))
-    path = tmp_path / "dump.trig"
-    write_dump(remote, path, "trig")
-    text = path.read_text(encoding="utf-8")
+    """``write_dump`` alone (what a request writes if the dump process failed)."""
+    path = tmp_path / f"dump.{ext}"
+    write_dump(open_target(remote_target(engine.query_url)), path, ext)
+    want = (embedded_dumps / f"dump.{ext}").read_bytes()
+    assert _comparable(engine.name, path.read_bytes(), ext) == _comparable(engine.name, want, ext)
+    assert not list(tmp_path.glob("*.partial"))
+
+
+def test_trig_declares_its_prefixes_once(remote_dumps: RemoteDumps, embedded_dumps: Path) -> None:
+    text = (remote_dumps.folder / "dump.trig").read_text(encoding="utf-8")
     embedded = (embedded_dumps / "dump.trig").read_text(encoding="utf-8")
     assert text.count("@prefix shz: ") == embedded.count("@prefix shz: ") == 1
 

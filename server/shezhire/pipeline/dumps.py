@@ -7,13 +7,15 @@ it dumps, so a dump written on a thread of the server stalled its event loop for
 priority, leaves the server's core to requests.
 
 A remote build (:class:`~shezhire.backend.remote.RemoteStore`) is streamed graph by graph, one
-request per published graph, never copied whole into memory.
+request per published graph for all three files, never copied whole into memory.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import BinaryIO
 
@@ -35,18 +37,30 @@ def write_dump(store: GraphStore, path: Path, ext: str) -> None:
     """The whole store as one file: N-Quads or TriG (every named graph), or Turtle (the union
     of the named graphs). Written beside ``path`` and renamed,
     so a reader never sees half a file."""
-    if ext not in DUMP_FORMATS:
-        raise ValueError(f"no dump format {ext!r}")
-    partial = path.with_name(path.name + f".{os.getpid()}.partial")
+    write_dumps(store, {ext: path})
+
+
+def write_dumps(store: GraphStore, paths: Mapping[str, Path]) -> None:
+    """Several dump files (format -> path), each written beside its path and renamed. A
+    remote store is read once for all of them, graph by graph."""
+    for ext in paths:
+        if ext not in DUMP_FORMATS:
+            raise ValueError(f"no dump format {ext!r}")
+    pid = os.getpid()
+    partials = {ext: path.with_name(f"{path.name}.{pid}.partial") for ext, path in paths.items()}
     try:
         if isinstance(store, ox.Store):
-            _write_embedded(store, partial, ext)
+            for ext, partial in partials.items():
+                _write_embedded(store, partial, ext)
         else:
-            with partial.open("wb") as out:
-                _write_remote(store, out, ext)
-        partial.replace(path)
+            with contextlib.ExitStack() as files:
+                outs = {ext: files.enter_context(p.open("wb")) for ext, p in partials.items()}
+                _write_remote(store, outs)
+        for ext, partial in partials.items():
+            partial.replace(paths[ext])
     finally:
-        partial.unlink(missing_ok=True)
+        for partial in partials.values():
+            partial.unlink(missing_ok=True)
 
 
 def _write_embedded(store: ox.Store, partial: Path, ext: str) -> None:
@@ -64,26 +78,25 @@ def _write_embedded(store: ox.Store, partial: Path, ext: str) -> None:
                 store.dump(out, ox.RdfFormat.TURTLE, from_graph=graph, prefixes=PREFIXES)
 
 
-def _write_remote(store: RemoteStore, out: BinaryIO, ext: str) -> None:
+def _write_remote(store: RemoteStore, outs: Mapping[str, BinaryIO]) -> None:
     """A remote build streamed graph by graph (its published graphs, one request each, in IRI
     order): at most one graph in memory, held in a store of its own so that pyoxigraph writes
     it as it writes an embedded one (grouped by subject, with the same prefixes). TriG
     declares its prefixes once, before the first graph; Turtle before each, as above."""
     for n, iri in enumerate(sorted(store.graphs)):
         graph = ox.NamedNode(iri)
-        quads = store.quads_for_pattern(None, None, None, graph)
-        if ext == "nq":
-            ox.serialize(quads, out, ox.RdfFormat.N_QUADS)
-            continue
         one = ox.Store()
-        one.bulk_extend(quads)
-        if ext == "ttl":
-            one.dump(out, ox.RdfFormat.TURTLE, from_graph=graph, prefixes=PREFIXES)
-            continue
-        written = one.dump(format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
-        assert written is not None
-        out.write(written if n == 0 else _without_prefixes(written))
-        del one, written
+        one.bulk_extend(store.quads_for_pattern(None, None, None, graph))
+        for ext, out in outs.items():
+            if ext == "nq":
+                one.dump(out, ox.RdfFormat.N_QUADS)
+            elif ext == "ttl":
+                one.dump(out, ox.RdfFormat.TURTLE, from_graph=graph, prefixes=PREFIXES)
+            else:
+                written = one.dump(format=ox.RdfFormat.TRIG, prefixes=PREFIXES)
+                assert written is not None
+                out.write(written if n == 0 else _without_prefixes(written))
+        del one
 
 
 def _without_prefixes(trig: bytes) -> bytes:
@@ -98,9 +111,7 @@ def _without_prefixes(trig: bytes) -> bytes:
 def main(argv: list[str]) -> int:
     version, folder = argv[0], Path(argv[1])
     os.nice(10)  # serving comes first
-    store = open_store(version)
-    for ext in DUMP_FORMATS:
-        write_dump(store, dump_path(folder, ext), ext)
+    write_dumps(open_store(version), {ext: dump_path(folder, ext) for ext in DUMP_FORMATS})
     return 0
 
 
