@@ -60,7 +60,7 @@ from shezhire.http.protocol import SparqlService
 from shezhire.http.service_description import ServiceDescription
 from shezhire.linked_data.graph import Dataset, build_identity
 from shezhire.network.local import ReadCache, warm
-from shezhire.pipeline.dumps import DUMP_FORMATS, dump_path, dumpable, write_dump
+from shezhire.pipeline.dumps import DUMP_FORMATS, dump_path, write_dump
 from shezhire.pipeline.store import version_counts
 from shezhire.search.facts import entity_facts
 from shezhire.search.index import name_index
@@ -118,7 +118,7 @@ class Snapshot:
             self._dumps_ended.wait(DUMP_WAIT_S)
             with self._dumps_lock:
                 if not path.exists():
-                    write_dump(dumpable(self.dataset.store), path, ext)
+                    write_dump(self.dataset.store, path, ext)
         return path
 
     def describe(self) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import cast
 from urllib.parse import quote
@@ -38,6 +38,8 @@ from starlette.responses import (
     Response,
 )
 
+from shezhire.backend.neighbourhood import Neighbourhood
+from shezhire.backend.remote import RemoteStore
 from shezhire.config import GRAPH_BASE, Settings
 from shezhire.example_queries import read_examples
 from shezhire.http.snapshot import request_snapshot
@@ -94,6 +96,17 @@ def _settings(request: Request) -> Settings:
 
 def _dataset(request: Request) -> Dataset:
     return request_snapshot(request).dataset
+
+
+def _page_dataset(request: Request) -> Dataset:
+    """The dataset a resource page reads: on a remote store, through a cache of this request
+    alone (:class:`Neighbourhood`: a page in a few round trips, never from an older build);
+    what the build's dataset memoises (labels, graph sizes) stays shared."""
+    dataset = _dataset(request)
+    if not isinstance(dataset.store, RemoteStore):
+        return dataset
+    _ = dataset.labels  # computed once per build, through the shared store
+    return replace(dataset, store=Neighbourhood(dataset.store))
 
 
 def _root(request: Request) -> str:
@@ -207,7 +220,7 @@ def _resource(
     chosen = _choose(request, RESOURCE_OFFERS)
     if isinstance(chosen, Response):
         return chosen
-    dataset = _dataset(request)
+    dataset = _page_dataset(request)
     if not (exists(dataset) if exists else dataset.exists(iri)):
         return _not_found(request, iri, chosen, dataset)
     headers = _cache_headers(dataset, f"{iri}|{chosen.name}")
