@@ -48,7 +48,7 @@ def engine(
         started = start_virtuoso(folder, max_rows=None)
     else:
         require_binary("oxigraph", "pip install 'oxigraph>=0.5,<0.6'")
-        started = start_oxigraph(folder, union_default_graph=True)
+        started = start_oxigraph(folder)
     with started:
         publish(
             built_settings.store, started.query_url, started.update_url, started.graph_store_url
@@ -101,6 +101,7 @@ def _comparable(engine: str, data: bytes, ext: str) -> set[str]:
 class RemoteDumps(NamedTuple):
     folder: Path
     graphs: list[str]  # the build's published graphs
+    places: list[str]  # the stored graphs that hold them
     asked: list[str]  # the SPARQL text of every request sent to the remote
 
 
@@ -112,20 +113,20 @@ def remote_dumps(engine: RemoteEngine, tmp_path_factory: pytest.TempPathFactory)
     folder = tmp_path_factory.mktemp(f"remote-dumps-{engine.name}")
     proxy = CountingProxy(engine.query_url)
     try:
-        remote = RemoteStore(proxy.url, graphs=target.graphs)
+        remote = RemoteStore(proxy.url, stored=target.stored, union=target.union)
         write_dumps(remote, {ext: folder / f"dump.{ext}" for ext in DUMP_FORMATS})
         remote.close()
         asked = proxy.page_requests(0)
     finally:
         proxy.close()
-    return RemoteDumps(folder, sorted(target.graphs), asked)
+    return RemoteDumps(folder, sorted(target.graphs), sorted(target.stored.values()), asked)
 
 
 def test_a_remote_build_is_read_once_graph_by_graph(remote_dumps: RemoteDumps) -> None:
     """One request per published graph for the three files, each naming its graph: never
     the whole store in one answer, nor a graph twice."""
-    named = sorted(re.findall(r"GRAPH <([^>]+)>", "\n".join(remote_dumps.asked)))
-    assert named == remote_dumps.graphs
+    named = sorted(re.findall(r"#named <([^>]+)>", "\n".join(remote_dumps.asked)))
+    assert named == remote_dumps.places
     assert len(remote_dumps.asked) == len(remote_dumps.graphs)
     assert MANIFEST_GRAPH not in remote_dumps.graphs
     assert not list(remote_dumps.folder.glob("*.partial"))  # written beside, then renamed

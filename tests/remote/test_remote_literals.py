@@ -13,6 +13,7 @@ from shezhire.backend.literals import (
     DURATION,
     YEAR_MONTH_DURATION,
     duration_from_months,
+    keep_edge_whitespace,
     restore_durations,
 )
 
@@ -128,3 +129,24 @@ def test_text_that_looks_like_a_duration_is_left_alone() -> None:
 def test_an_answer_without_durations_is_returned_as_it_is() -> None:
     answer = b'<urn:s> <urn:v> "240"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
     assert restore_durations(answer) is answer
+
+
+def test_edge_whitespace_of_literals_is_kept() -> None:
+    """Virtuoso writes a literal's edge spaces raw, which pyoxigraph's XML parser trims."""
+    xml = (
+        b'<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+        b'<head><variable name="o"/></head><results>'
+        b'<result><binding name="o"><literal xml:lang="en"> a  b \n</literal></binding></result>'
+        b'<result><binding name="o"><literal> </literal></binding></result>'
+        b'<result><binding name="o"><literal>&#32;c</literal></binding></result>'
+        b'<result><binding name="o"><uri>urn:x</uri></binding></result>'
+        b"</results></sparql>"
+    )
+    rows = ox.parse_query_results(keep_edge_whitespace(xml), ox.QueryResultsFormat.XML)
+    assert isinstance(rows, ox.QuerySolutions)
+    assert [row["o"] for row in rows] == [
+        ox.Literal(" a  b \n", language="en"),
+        ox.Literal(" "),
+        ox.Literal(" c"),
+        ox.NamedNode("urn:x"),
+    ]

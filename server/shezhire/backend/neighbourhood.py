@@ -76,7 +76,8 @@ class Neighbourhood(RemoteStore):
     ) -> None:
         super().__init__(
             remote.query_url,
-            graphs=remote.graphs,
+            stored=remote.names.to_stored,
+            union=remote.union,
             timeout_s=remote.timeout_s,
             client=remote._client,  # the same connections; closed by its owner
         )

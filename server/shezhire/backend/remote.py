@@ -33,7 +33,7 @@ import httpx
 import pyoxigraph as ox
 
 from shezhire.backend.graph_names import GraphNames
-from shezhire.backend.literals import restore_durations
+from shezhire.backend.literals import keep_edge_whitespace, restore_durations
 from shezhire.errors import ShezhireError
 
 RESULTS_XML = "application/sparql-results+xml"
@@ -159,7 +159,10 @@ class RemoteStore:
         form += [("named-graph-uri", g) for g in places]
         solutions = self._answer(self._post(form))
         assert isinstance(solutions, ox.QuerySolutions)
-        return _quads(solutions, (subject, predicate, object, graph_name), self.graphs)
+        # Read whole here: pyoxigraph's QuerySolutions must be dropped on the thread that made
+        # it, and a caller may leave a generator half-read for the collector of another thread
+        # (pyo3 then reports it and leaks it).
+        return iter(list(_quads(solutions, (subject, predicate, object, graph_name), self.graphs)))
 
     # -- the rest -----------------------------------------------------------------------------
 
@@ -206,7 +209,7 @@ class RemoteStore:
             )
         content = restore_durations(response.content)  # Virtuoso's months (literals.py)
         if media == RESULTS_XML:
-            content = self.names.results_xml(content)
+            content = self.names.results_xml(keep_edge_whitespace(content))
             return ox.parse_query_results(content, ox.QueryResultsFormat.XML)
         if media in (N_TRIPLES, "text/plain"):
             triples = (q.triple for q in ox.parse(content, ox.RdfFormat.N_TRIPLES))

@@ -95,6 +95,12 @@ NARY_CLASSES = {SHZ + "KinTie", SHZ + "SocialTie", SHZ + "Event", SHZ + "Positio
 MAX_BLANK_OWNERS = 500
 
 
+def _referrer_order(quad: ox.Quad) -> tuple[bool, str, str, str]:
+    subject = quad.subject
+    named = isinstance(subject, ox.NamedNode)
+    return (not named, str(subject) if named else "", str(quad.predicate), str(quad.graph_name))
+
+
 def curie(iri: str) -> str:
     """``shz:Person`` for a known namespace, else the IRI itself."""
     best = ""
@@ -327,7 +333,10 @@ def describe(dataset: Dataset, iri: str) -> list[ox.Triple]:
 
     add(_outgoing(store, node))
     referrers: set[str] = set()
-    incoming = list(store.quads_for_pattern(None, None, node, None))
+    # In one order on every backend (a store's own order is its own, and so are its blank
+    # node labels): which MAX_INCOMING a description of a hub keeps must not depend on where
+    # the graph is stored. IRIs first; blank-node subjects matter only below MAX_BLANK_OWNERS.
+    incoming = sorted(store.quads_for_pattern(None, None, node, None), key=_referrer_order)
     blank_owners = len(incoming) <= MAX_BLANK_OWNERS
     for quad in incoming[:MAX_INCOMING]:
         subject = quad.subject
