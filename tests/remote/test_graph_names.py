@@ -61,6 +61,21 @@ def test_a_query_naming_its_dataset_says_so() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("query", "may"),
+    [
+        ("SELECT * FROM <urn:g> {}", True),
+        ("select * from\n  named <urn:g> {}", True),
+        ("SELECT * FROM # the graph\n g:x {}", True),
+        ("SELECT * FROM :x {}", True),
+        ("# From the bound person, each branch\nSELECT ?from WHERE { ?from ?p ?o }", False),
+        ('SELECT * WHERE { ?s ?p "released from exile" }', False),
+    ],
+)
+def test_only_a_query_that_may_name_a_dataset_is_parsed(query: str, may: bool) -> None:
+    assert query_guard.may_name_a_dataset(query) is may
+
+
 def test_answers_name_the_published_graphs() -> None:
     xml = (
         '<?xml version="1.0"?><sparql xmlns="http://www.w3.org/2005/sparql-results#">'

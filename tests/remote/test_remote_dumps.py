@@ -125,7 +125,7 @@ def remote_dumps(engine: RemoteEngine, tmp_path_factory: pytest.TempPathFactory)
 def test_a_remote_build_is_read_once_graph_by_graph(remote_dumps: RemoteDumps) -> None:
     """One request per published graph for the three files, each naming its graph: never
     the whole store in one answer, nor a graph twice."""
-    named = sorted(re.findall(r"#named <([^>]+)>", "\n".join(remote_dumps.asked)))
+    named = sorted(re.findall(r"GRAPH <([^>]+)>", "\n".join(remote_dumps.asked)))
     assert named == remote_dumps.places
     assert len(remote_dumps.asked) == len(remote_dumps.graphs)
     assert MANIFEST_GRAPH not in remote_dumps.graphs

@@ -55,8 +55,7 @@ VIRTUOSO_XFAIL: dict[str, str] = {}
 
 
 class CountingProxy:
-    """An HTTP relay to ``target`` on 127.0.0.1 that records every request's SPARQL text
-    (and its ``named-graph-uri``s, as ``#named <g>`` lines after it)."""
+    """An HTTP relay to ``target`` on 127.0.0.1 that records every request's SPARQL text."""
 
     def __init__(self, target: str) -> None:
         self.target = target
@@ -70,9 +69,7 @@ class CountingProxy:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
                 form = parse_qs(body.decode())
                 with proxy._lock:
-                    text = (form.get("query") or form.get("update") or [""])[0]
-                    named = form.get("named-graph-uri", [])
-                    proxy.requests.append(text + "".join(f"\n#named <{g}>" for g in named))
+                    proxy.requests.append((form.get("query") or form.get("update") or [""])[0])
                 headers = {
                     k: v for k, v in self.headers.items() if k.lower() in ("content-type", "accept")
                 }

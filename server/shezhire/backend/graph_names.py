@@ -29,9 +29,24 @@ import pyoxigraph as ox
 
 from shezhire.http import query_guard
 
-# Only a query that shows one of these can name a published graph: a full or relative IRI
-# holding "graph/" (or a PREFIX that does), or a FROM.
-_MAY_NAME_A_GRAPH = re.compile(r"graph/|from", re.IGNORECASE)
+# Only a query that shows one of these, past its PREFIX declarations, can name a published
+# graph: an IRI holding "graph/", an escape (``\/`` in a prefixed name, a codepoint escape), or a
+# prefixed name whose prefix's IRI holds "graph". Only such a query is read by rdflib's tokens
+# (slow: 40-170 ms for one of a page's queries, which all declare the ``graph:`` prefix).
+_HINT = re.compile(r"graph/|\\/|\\[uU]")
+_PREFIX_DECLARATION = re.compile(r"\bPREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.IGNORECASE)
+
+
+def _may_name_a_graph(text: str) -> bool:
+    declared = {name or "": iri for name, iri in _PREFIX_DECLARATION.findall(text)}
+    rest = _PREFIX_DECLARATION.sub(" ", text)
+    if _HINT.search(rest):
+        return True
+    return any(
+        re.search(rf"(?<![\w.-]){re.escape(name)}:", rest)
+        for name, iri in declared.items()
+        if "graph" in iri
+    )
 
 
 class GraphNames:
@@ -58,9 +73,12 @@ class GraphNames:
     def query(self, text: str, base_iri: str | None) -> tuple[str, bool]:
         """``text`` with its published graph constants stored, and whether it names its own
         dataset (FROM / FROM NAMED). rdflib's parse errors propagate."""
-        if not _MAY_NAME_A_GRAPH.search(text):
+        names_a_graph = bool(self.to_stored) and _may_name_a_graph(text)
+        if not names_a_graph and not query_guard.may_name_a_dataset(text):
             return text, False
         outline = query_guard.outline(text, base_iri)
+        if not names_a_graph:
+            return text, outline.has_dataset_clause
         pieces: list[str] = []
         last = 0
         for tokens, start, end in _scanner().scan_string(text):

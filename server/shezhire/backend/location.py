@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from shezhire.backend.engines import traits
 from shezhire.backend.interface import GraphStore
 from shezhire.backend.manifest import read_manifest
 from shezhire.backend.remote import RemoteError, RemoteStore
@@ -25,6 +26,8 @@ class RemoteTarget:
     #: the build's union graph (every triple once), the default graph of every read; None:
     #: the stored graphs, listed, are the default graph
     union: str | None = field(compare=False, default=None)
+    #: the engine's Server header at publish (backend.engines: how to read it)
+    engine: str = field(compare=False, default="")
 
     def __str__(self) -> str:
         return self.query_url
@@ -51,6 +54,7 @@ def remote_target(query_url: str) -> RemoteTarget:
         manifest.graphs,
         manifest.stored,
         manifest.union,
+        manifest.engine,
     )
 
 
@@ -58,7 +62,12 @@ def open_target(target: Path | RemoteTarget, mode: str = "read-only") -> GraphSt
     """The store of a build: a published version folder opened for serving (``mode``), or a
     remote build read through :class:`RemoteStore`, limited to the graphs its manifest names."""
     if isinstance(target, RemoteTarget):
-        return RemoteStore(target.query_url, stored=target.stored, union=target.union)
+        return RemoteStore(
+            target.query_url,
+            stored=target.stored,
+            union=target.union,
+            traits=traits(target.engine),
+        )
     return open_for_serving(target, mode)
 
 

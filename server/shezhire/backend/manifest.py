@@ -33,6 +33,7 @@ MANIFEST_GRAPH = "https://w3id.org/shezhire/manifest"
 BUILD_PREFIX = "https://w3id.org/shezhire/build/"
 SERVES = "https://w3id.org/shezhire/manifest#serves"
 UNION = "https://w3id.org/shezhire/manifest#union"
+ENGINE = "https://w3id.org/shezhire/manifest#engine"
 DCT = "http://purl.org/dc/terms/"
 VOID = "http://rdfs.org/ns/void#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -58,6 +59,8 @@ class Manifest:
     stored: dict[str, str]
     #: the triples of the union graph (each triple of the build once); None: no union graph
     distinct_triples: int | None
+    #: the engine's ``Server`` header when the build was published (backend.engines)
+    engine: str = ""
 
     @property
     def union(self) -> str | None:
@@ -95,6 +98,7 @@ def describe(manifest: Manifest) -> list[ox.Triple]:
             ox.Literal(repr(manifest.built), datatype=ox.NamedNode(XSD + "double")),
         ),
         ox.Triple(node, ox.NamedNode(VOID + "triples"), _integer(manifest.triples)),
+        ox.Triple(node, ox.NamedNode(ENGINE), ox.Literal(manifest.engine)),
     ]
     if manifest.union is not None and manifest.distinct_triples is not None:
         union = ox.NamedNode(manifest.union)
@@ -156,21 +160,23 @@ def _served(query_url: str, client: httpx.Client | None) -> list[Manifest]:
     rows = _select(
         query_url,
         client,
-        f"SELECT ?node ?build ?built ?distinct ?stored ?graph ?n WHERE {{ "
+        f"SELECT ?node ?build ?built ?engine ?distinct ?stored ?graph ?n WHERE {{ "
         f"GRAPH <{MANIFEST_GRAPH}> {{ <{MANIFEST_GRAPH}> <{SERVES}> ?node . "
         f"?node <{DCT}identifier> ?build ; <{DCT}issued> ?built . "
         f"OPTIONAL {{ ?node <{UNION}> ?union . ?union <{VOID}triples> ?distinct }} "
+        f"OPTIONAL {{ ?node <{ENGINE}> ?engine }} "
         f"OPTIONAL {{ ?node <{DCT}hasPart> ?stored . ?stored <{DCT}isVersionOf> ?graph ; "
         f"<{VOID}triples> ?n }} }} }}",
     )
-    builds: dict[str, tuple[str, float, dict[str, int], dict[str, str], int | None]] = {}
+    builds: dict[str, tuple[str, float, dict[str, int], dict[str, str], int | None, str]] = {}
     for row in rows:
-        build, issued, distinct = row["build"], row["built"], row["distinct"]
+        build, issued, distinct, engine = row["build"], row["built"], row["distinct"], row["engine"]
         if not (isinstance(build, ox.Literal) and isinstance(issued, ox.Literal)):
             continue
         union_triples = int(distinct.value) if isinstance(distinct, ox.Literal) else None
-        _, _, graphs, stored, _ = builds.setdefault(
-            build.value, (build.value, float(issued.value), {}, {}, union_triples)
+        server = engine.value if isinstance(engine, ox.Literal) else ""
+        _, _, graphs, stored, _, _ = builds.setdefault(
+            build.value, (build.value, float(issued.value), {}, {}, union_triples, server)
         )
         graph, place, n = row["graph"], row["stored"], row["n"]
         if (
@@ -181,8 +187,8 @@ def _served(query_url: str, client: httpx.Client | None) -> list[Manifest]:
             graphs[graph.value] = int(n.value)
             stored[graph.value] = place.value
     return [
-        Manifest(build_id, built, dict(sorted(graphs.items())), stored, distinct)
-        for build_id, built, graphs, stored, distinct in builds.values()
+        Manifest(build_id, built, dict(sorted(graphs.items())), stored, distinct, server)
+        for build_id, built, graphs, stored, distinct, server in builds.values()
     ]
 
 

@@ -78,6 +78,7 @@ class Neighbourhood(RemoteStore):
             remote.query_url,
             stored=remote.names.to_stored,
             union=remote.union,
+            traits=remote.traits,
             timeout_s=remote.timeout_s,
             client=remote._client,  # the same connections; closed by its owner
         )
@@ -334,7 +335,7 @@ class Neighbourhood(RemoteStore):
             )
         text = "SELECT ?k ?s ?p ?o ?g WHERE {\n" + "\nUNION\n".join(branches) + "\n}"
         self.round_trips += 1
-        answer = self._remote.query(text)
+        answer = self._remote.pattern_query(text)
         assert isinstance(answer, ox.QuerySolutions)
         rows: dict[str, list[ox.Quad]] = {name: [] for name in parts}
         counts = dict.fromkeys(parts, 0)

@@ -39,6 +39,7 @@ from pathlib import Path
 import httpx
 import pyoxigraph as ox
 
+from shezhire.backend.engines import traits
 from shezhire.backend.manifest import (
     MANIFEST_GRAPH,
     SERVES,
@@ -84,8 +85,8 @@ def publish(
 ) -> PublishSummary:
     """Publish the build at ``store_link`` (the link `shezhire build` writes) to the remote;
     ``graph_store_url``: its Graph Store Protocol endpoint, the faster way to write graphs;
-    ``union_graph``: whether to write the build's union graph (None: unless the engine is one
-    that reads listed graphs better, :func:`lists_graphs_well`)."""
+    ``union_graph``: whether to write the build's union graph (None: as the engine's
+    :class:`~shezhire.backend.engines.Traits` say)."""
     began = time.perf_counter()
     target = store_link.resolve()
     if not target.is_dir():
@@ -94,8 +95,9 @@ def publish(
     with httpx.Client(timeout=timeout_s, trust_env=False) as client:
         try:
             current = read_manifest(query_url, client)
+            server = server_header(query_url, client)
             if union_graph is None:
-                union_graph = not lists_graphs_well(query_url, client)
+                union_graph = traits(server).union_graph
         except RemoteError as error:
             raise PublishError(f"cannot read the remote's manifest: {error}") from error
         with open_read_only(target) as store:
@@ -116,6 +118,7 @@ def publish(
                 graphs,
                 {g: stored_graph(build_id, n) for n, g in enumerate(graphs)},
                 _distinct_triples(store) if union_graph else None,
+                server,
             )
             writer = _Updates(client, update_url)
             try:
@@ -176,17 +179,15 @@ def _graph_bytes(store: ox.Store, graph: str) -> bytes:
     return data
 
 
-def lists_graphs_well(query_url: str, client: httpx.Client) -> bool:
-    """Whether the engine reads a default graph of listed graphs as well as one graph: so far
-    Virtuoso (its ``Server`` header), measured at x1: as fast as over its whole store, where
-    over the union graph its cost estimate refused three competency queries (776 s estimated,
-    0.07 s run). Oxigraph's server and any other engine get a union graph."""
+def server_header(query_url: str, client: httpx.Client) -> str:
+    """The engine's ``Server`` header, read from an ``ASK {}`` (:mod:`shezhire.backend.engines`
+    says what it means)."""
     try:
         response = client.get(query_url, params={"query": "ASK {}"})
     except httpx.HTTPError as error:
         raise RemoteError(f"cannot reach the SPARQL endpoint {query_url}: {error}") from error
     server: str = response.headers.get("server", "")
-    return server.lower().startswith("virtuoso")
+    return server
 
 
 @contextlib.contextmanager

@@ -16,7 +16,10 @@ What it handles for every engine, measured against Virtuoso 7.2.5 and Oxigraph's
   served build's graphs: its stored graphs as ``named-graph-uri``, and as ``default-graph-uri``
   its union graph, or where it has none its stored graphs. A build being published, or one
   retired, is never read, on any engine (Virtuoso's default graph without a dataset is every
-  graph it holds, its own system graphs included). Graph names travel translated
+  graph it holds, its own system graphs included). A pattern read (``GRAPH ?g``, its rows
+  filtered here) names the stored graphs too, except on an engine where that costs
+  (:mod:`shezhire.backend.engines`): then the rows of other graphs are dropped here. Graph
+  names travel translated
   (:class:`~shezhire.backend.graph_names.GraphNames`): published IRIs in a query or a dataset
   become stored ones, stored IRIs in an answer published ones.
 * Virtuoso cuts an answer at its ``ResultSetMaxRows`` with a 200, saying so only in the header
@@ -32,6 +35,7 @@ from typing import Any
 import httpx
 import pyoxigraph as ox
 
+from shezhire.backend.engines import Traits
 from shezhire.backend.graph_names import GraphNames
 from shezhire.backend.literals import keep_edge_whitespace, restore_durations
 from shezhire.errors import ShezhireError
@@ -75,6 +79,7 @@ class RemoteStore:
         *,
         stored: Mapping[str, str] | None = None,
         union: str | None = None,
+        traits: Traits | None = None,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         client: httpx.Client | None = None,
     ) -> None:
@@ -82,6 +87,7 @@ class RemoteStore:
         self.timeout_s = timeout_s
         self.names = GraphNames(stored or {})
         self.union = union
+        self.traits = traits or Traits()
         self.graphs = frozenset(self.names.to_stored)
         self._client = client or httpx.Client(timeout=timeout_s, trust_env=False)
         self._owns_client = client is None
@@ -149,20 +155,29 @@ class RemoteStore:
         s = str(subject) if subject is not None else "?s"
         p = str(predicate) if predicate is not None else "?p"
         o = str(object) if object is not None else "?o"
-        text = f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {{ {s} {p} {o} }} }}"
-        places = (
-            [self.names.stored(graph_name.value)]
-            if graph_name is not None
-            else sorted(self.names.to_published)
-        )
-        form = [("query", text), ("default-graph-uri", NO_GRAPH)]
-        form += [("named-graph-uri", g) for g in places]
-        solutions = self._answer(self._post(form))
+        if graph_name is not None:
+            place = f"<{self.names.stored(graph_name.value)}>"
+            text = f"SELECT ?s ?p ?o WHERE {{ GRAPH {place} {{ {s} {p} {o} }} }}"
+            solutions = self._answer(self._post([("query", text)]))
+        else:
+            text = f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {{ {s} {p} {o} }} }}"
+            solutions = self.pattern_query(text)
         assert isinstance(solutions, ox.QuerySolutions)
         # Read whole here: pyoxigraph's QuerySolutions must be dropped on the thread that made
         # it, and a caller may leave a generator half-read for the collector of another thread
         # (pyo3 then reports it and leaks it).
         return iter(list(_quads(solutions, (subject, predicate, object, graph_name), self.graphs)))
+
+    def pattern_query(self, text: str) -> Answer:
+        """A SELECT of quads through ``GRAPH ?g`` whose caller keeps only the rows of the
+        build's graphs (:attr:`graphs`, published IRIs in the answer): the engine is told the
+        build's graphs, or, where that costs it (``Traits.named_graphs_by_protocol``), the
+        rows of other graphs are left for the caller to drop."""
+        if self.traits.named_graphs_by_protocol:
+            places = sorted(self.names.to_published)
+            form = [("query", text), ("default-graph-uri", NO_GRAPH)]
+            return self._answer(self._post(form + [("named-graph-uri", g) for g in places]))
+        return self._answer(self._post([("query", text)]))
 
     # -- the rest -----------------------------------------------------------------------------
 

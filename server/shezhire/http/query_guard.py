@@ -42,6 +42,9 @@ PARSE_FRAMES_PER_LEVEL = 45
 PARSE_FRAMES_BASE = 300
 PARSE_RECURSION_BUDGET = PARSE_FRAMES_BASE + PARSE_FRAMES_PER_LEVEL * MAX_QUERY_NESTING
 
+_MAY_NAME_A_DATASET = re.compile(
+    r"\bfrom(?:\s|#[^\n]*\n)+(?:named\b|<|[A-Za-z_][\w.-]*:|:)", re.IGNORECASE
+)
 _CODEPOINT_ESCAPE = re.compile(r"\\(\\|u[0-9A-Fa-f]{4}|U[0-9A-Fa-f]{8})")
 _LOCAL_ESCAPE = re.compile(r"\\(.)")
 # rdflib records each SERVICE clause's text by searching the whole query again from its start,
@@ -200,12 +203,19 @@ def outline(query: str, base_iri: str | None) -> Outline:
     return Outline(base, prefixes, dataset)
 
 
+def may_name_a_dataset(query: str) -> bool:
+    """Whether the query shows what a FROM or FROM NAMED clause is made of: the keyword, then
+    (past white space and comments) NAMED, an IRI or a prefixed name. A query that does not
+    has no such clause; one that does may (a string or a comment can show it too)."""
+    return _MAY_NAME_A_DATASET.search(query) is not None
+
+
 def names_dataset(query: str, base_iri: str | None) -> bool:
     """Whether the query has FROM or FROM NAMED (then it, not the union, is its dataset).
 
-    Only a query that shows ``from`` in some letter case is parsed. A query rdflib cannot read
-    is left to pyoxigraph, whose parser gives the client its message."""
-    if "from" not in query.lower():
+    Only a query that :func:`may_name_a_dataset` is parsed (40 ms for a page's query). A query
+    rdflib cannot read is left to pyoxigraph, whose parser gives the client its message."""
+    if not may_name_a_dataset(query):
         return False
     try:
         return outline(query, base_iri).has_dataset_clause
