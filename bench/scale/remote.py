@@ -154,7 +154,8 @@ def _ms(result: load.Result) -> str:
 def table(results: dict[int, dict[str, Any]]) -> str:
     lines = [
         "remote: our server on the embedded store and on remote stores (1 client; median/p90 "
-        "ms; publish = graphs staged by Graph Store PUTs, checked, switched in one update)",
+        "ms; publish = graphs written by Graph Store PUTs, a union graph too where the engine "
+        "needs one, checked, switched by one manifest triple)",
     ]
     head = f"{'scale':>5} {'backend':<9} | {'publish s':>9} {'warm s':>7} | " + " ".join(
         f"{r:>13}" for r in ROUTES
