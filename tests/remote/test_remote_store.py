@@ -5,7 +5,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from shezhire.backend.remote import RemoteQueryError, RemoteStore, RemoteTruncated
+from shezhire.backend.remote import _MAY_USE_GRAPH, RemoteQueryError, RemoteStore, RemoteTruncated
 
 from .engines import RemoteEngine
 from .test_virtuoso_deviations import TWELVE_THOUSAND
@@ -41,3 +41,19 @@ def test_a_construct_is_answered_as_triples(virtuoso: RemoteEngine) -> None:
         assert [str(t) for t in answer] == ['<urn:x:s> <urn:x:p> "v"']  # type: ignore[union-attr]
     finally:
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "may"),
+    [
+        ("SELECT * { GRAPH ?g { ?s ?p ?o } }", True),
+        ("SELECT * { GRAPH?g {} }", True),
+        ("select * { graph # the graph\n <urn:g> {} }", True),
+        ("SELECT * { GRAPH :x {} }", True),
+        ("PREFIX graph: <urn:x:> SELECT * { ?s graph:p ?o }", False),
+    ],
+)
+def test_named_graphs_are_sent_to_a_query_that_may_use_them(query: str, may: bool) -> None:
+    """The build's graphs travel as named-graph-uri only where a GRAPH pattern may read them
+    (listing 694 of them cost Oxigraph's server 12 ms a request at x30)."""
+    assert (_MAY_USE_GRAPH.search(query) is not None) is may

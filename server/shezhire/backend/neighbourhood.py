@@ -325,17 +325,19 @@ class Neighbourhood(RemoteStore):
     def _ask(self, parts: dict[str, _Part]) -> dict[str, list[ox.Quad] | None]:
         """One SELECT of every part (a UNION, each row tagged with its part's name): each
         part's quads in the published graphs, or None for a part that reached its limit (rows
-        of other graphs count: the limit cuts the remote's answer, before they are dropped)."""
+        of other graphs that the engine is left to return count: the limit cuts the remote's answer,
+        before they are dropped; RemoteStore.graph_filter keeps them out inside each part)."""
         branches = []
+        keep = self._remote.graph_filter("?g")  # inside each part: its LIMIT counts kept rows
         for name, part in parts.items():
             limit = f" LIMIT {part.limit}" if part.limit is not None else ""
             branches.append(
-                f"{{ {{ SELECT ?s ?p ?o ?g WHERE {{ {part.pattern} }}{limit} }} "
+                f"{{ {{ SELECT ?s ?p ?o ?g WHERE {{ {part.pattern} {keep} }}{limit} }} "
                 f'BIND("{name}" AS ?k) }}'
             )
         text = "SELECT ?k ?s ?p ?o ?g WHERE {\n" + "\nUNION\n".join(branches) + "\n}"
         self.round_trips += 1
-        answer = self._remote.pattern_query(text)
+        answer = self._remote.select_quads(text)
         assert isinstance(answer, ox.QuerySolutions)
         rows: dict[str, list[ox.Quad]] = {name: [] for name in parts}
         counts = dict.fromkeys(parts, 0)
