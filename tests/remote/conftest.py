@@ -11,6 +11,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from shezhire.backend.publish import publish
+from shezhire.config import Settings
+
 from .engines import RemoteEngine, find_binary, start_oxigraph, start_virtuoso
 
 
@@ -41,4 +44,27 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Remote
     """``oxigraph serve`` on an empty store."""
     require_binary("oxigraph", "pip install 'oxigraph>=0.5,<0.6', the test extra")
     with start_oxigraph(tmp_path_factory.mktemp("oxigraph")) as engine:
+        yield engine
+
+
+@pytest.fixture(scope="session", params=["oxigraph", "virtuoso"])
+def published_engine(
+    request: pytest.FixtureRequest,
+    built_settings: Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[RemoteEngine]:
+    """The repository's build published into a fresh engine of each kind, shared by the tests
+    that only read it (parity, pages, dumps, graph names)."""
+    folder = tmp_path_factory.mktemp(f"published-{request.param}")
+    engine: RemoteEngine
+    if request.param == "virtuoso":
+        require_binary("virtuoso-t", "apt-get install virtuoso-opensource")
+        # No ResultSetMaxRows (Debian's is 10,000): reading every label of the graph takes
+        # more, and a capped answer is refused (test_remote_store.py).
+        engine = start_virtuoso(folder, max_rows=None)
+    else:
+        require_binary("oxigraph", "pip install 'oxigraph>=0.5,<0.6'")
+        engine = start_oxigraph(folder)
+    with engine:
+        publish(built_settings.store, engine.query_url, engine.update_url, engine.graph_store_url)
         yield engine

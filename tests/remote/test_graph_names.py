@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pyoxigraph as ox
@@ -10,13 +9,11 @@ import pytest
 
 from shezhire.backend.graph_names import GraphNames
 from shezhire.backend.location import open_store
-from shezhire.backend.publish import publish
 from shezhire.config import Settings
 from shezhire.http import query_guard
 from shezhire.pipeline.store import open_read_only
 
-from .conftest import require_binary
-from .engines import start_oxigraph, start_virtuoso
+from .engines import RemoteEngine
 
 GRAPH = "https://w3id.org/shezhire/graph/"
 STORED = "https://w3id.org/shezhire/build/b1/"
@@ -113,23 +110,10 @@ NAMED_QUERIES = {
 }
 
 
-@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
-def published(
-    request: pytest.FixtureRequest,
-    built_settings: Settings,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[str]:
-    """The repository's build published into a fresh engine; its query URL."""
-    folder = tmp_path_factory.mktemp(f"names-{request.param}")
-    if request.param == "virtuoso":
-        require_binary("virtuoso-t", "apt-get install virtuoso-opensource")
-        engine = start_virtuoso(folder, max_rows=None)
-    else:
-        require_binary("oxigraph", "pip install 'oxigraph>=0.5,<0.6'")
-        engine = start_oxigraph(folder)
-    with engine:
-        publish(built_settings.store, engine.query_url, engine.update_url, engine.graph_store_url)
-        yield engine.query_url
+@pytest.fixture(scope="module")
+def published(published_engine: RemoteEngine) -> str:
+    """The query URL of an engine holding the published build."""
+    return published_engine.query_url
 
 
 def _answer(store: Any, query: str, **dataset: Any) -> list[tuple[str, ...]]:

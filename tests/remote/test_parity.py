@@ -20,12 +20,10 @@ import pytest
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from shezhire.backend.publish import publish
 from shezhire.config import Settings
 from shezhire.http.testing import LiveServer
 
-from .conftest import require_binary
-from .engines import RemoteEngine, start_oxigraph, start_virtuoso
+from .engines import RemoteEngine
 
 REPO = Path(__file__).resolve().parents[2]
 QUERIES = sorted((REPO / "queries").glob("*.rq"))
@@ -44,40 +42,24 @@ PERSONS = (
 )
 
 
-@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
+@pytest.fixture(scope="module")
 def remote_site(
-    request: pytest.FixtureRequest,
+    published_engine: RemoteEngine,
     built_settings: Settings,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LiveServer]:
     """A Shezhire server reading the build from a remote store it was published into."""
-    name = request.param
-    folder = tmp_path_factory.mktemp(name)
-    engine: RemoteEngine
-    if name == "virtuoso":
-        require_binary("virtuoso-t", "apt-get install virtuoso-opensource")
-        # No ResultSetMaxRows (Debian's is 10,000): reading every label of the graph takes
-        # more, and a capped answer is refused (test_remote_store.py).
-        engine = start_virtuoso(folder, max_rows=None)
-    else:
-        require_binary("oxigraph", "pip install 'oxigraph>=0.5,<0.6'")
-        engine = start_oxigraph(folder)
-    with engine:
-        summary = publish(
-            built_settings.store, engine.query_url, engine.update_url, engine.graph_store_url
-        )
-        assert summary.changed
-        settings = built_settings.model_copy(
-            update={
-                "backend": "remote",
-                "remote_query_url": engine.query_url,
-                "port": 8000,  # LiveServer picks a free one
-                "store_path": folder / "unused-store",
-            }
-        )
-        with LiveServer(settings) as server:
-            _wait_warm(server)
-            yield server
+    settings = built_settings.model_copy(
+        update={
+            "backend": "remote",
+            "remote_query_url": published_engine.query_url,
+            "port": 8000,  # LiveServer picks a free one
+            "store_path": tmp_path_factory.mktemp("parity") / "unused-store",
+        }
+    )
+    with LiveServer(settings) as server:
+        _wait_warm(server)
+        yield server
 
 
 def _expect_virtuoso_difference(request: pytest.FixtureRequest, case: str) -> None:
@@ -133,7 +115,7 @@ def _group_concats(query: str) -> dict[str, str]:
             node = stack.pop()
             if isinstance(node, CompValue):
                 if node.name == "Aggregate_GroupConcat":
-                    found[str(item["evar"])] = str(node.get("separator", " "))
+                    found[str(item["evar"])] = str(dict.get(node, "separator", " "))
                 stack.extend(dict.values(node))
             elif isinstance(node, list | tuple):
                 stack.extend(node)

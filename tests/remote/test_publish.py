@@ -58,6 +58,7 @@ def _publish_once_and_again(
     held = _graphs(oxigraph_server)
     assert manifest.union is not None  # Oxigraph's server gets a union graph
     assert set(held) == {MANIFEST_GRAPH, manifest.union, *manifest.stored.values()}
+    assert manifest.distinct_triples is not None
     assert held[manifest.union] == manifest.distinct_triples < manifest.triples
     assert {g: held[manifest.stored[g]] for g in manifest.graphs} == manifest.graphs
     assert manifest.triples == first.triples > 0
@@ -181,7 +182,7 @@ def _distinct(link: Path) -> int:
             "WHERE { GRAPH ?g { ?s ?p ?o } } }"
         )
         assert isinstance(rows, ox.QuerySolutions)
-        return int(next(iter(rows))["n"].value)  # type: ignore[union-attr]
+        return int(next(iter(rows))["n"].value)
 
 
 def _count_as_served(query_url: str) -> int:
@@ -190,7 +191,7 @@ def _count_as_served(query_url: str) -> int:
     try:
         rows = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
         assert isinstance(rows, ox.QuerySolutions)
-        return int(next(iter(rows))["n"].value)  # type: ignore[union-attr]
+        return int(next(iter(rows))["n"].value)
     finally:
         store.close()  # type: ignore[union-attr]
 

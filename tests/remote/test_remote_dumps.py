@@ -20,40 +20,22 @@ import pytest
 
 from shezhire.backend.location import open_target, remote_target
 from shezhire.backend.manifest import MANIFEST_GRAPH
-from shezhire.backend.publish import publish
 from shezhire.backend.remote import RemoteStore
 from shezhire.config import Settings
 from shezhire.http.testing import LiveServer
 from shezhire.pipeline.dumps import DUMP_FORMATS, write_dump, write_dumps
 
-from .conftest import require_binary
-from .engines import RemoteEngine, start_oxigraph, start_virtuoso
+from .engines import RemoteEngine
 from .test_remote_pages import CountingProxy
 
 PARSERS = {"nq": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG, "ttl": ox.RdfFormat.TURTLE}
 XSD_DURATION = ox.NamedNode("http://www.w3.org/2001/XMLSchema#duration")
 
 
-@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
-def engine(
-    request: pytest.FixtureRequest,
-    built_settings: Settings,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[RemoteEngine]:
+@pytest.fixture(scope="module")
+def engine(published_engine: RemoteEngine) -> RemoteEngine:
     """An engine holding the published build."""
-    folder = tmp_path_factory.mktemp(f"dumps-{request.param}")
-    started: RemoteEngine
-    if request.param == "virtuoso":
-        require_binary("virtuoso-t", "apt-get install virtuoso-opensource")
-        started = start_virtuoso(folder, max_rows=None)
-    else:
-        require_binary("oxigraph", "pip install 'oxigraph>=0.5,<0.6'")
-        started = start_oxigraph(folder)
-    with started:
-        publish(
-            built_settings.store, started.query_url, started.update_url, started.graph_store_url
-        )
-        yield started
+    return published_engine
 
 
 @pytest.fixture(scope="module")

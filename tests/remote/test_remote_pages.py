@@ -26,15 +26,13 @@ import pytest
 from shezhire.backend.location import open_target, remote_target
 from shezhire.backend.manifest import MANIFEST_GRAPH
 from shezhire.backend.neighbourhood import Neighbourhood
-from shezhire.backend.publish import publish
 from shezhire.backend.remote import RemoteStore
 from shezhire.config import BASE_IRI, Settings
 from shezhire.http.testing import LiveServer
 from shezhire.linked_data.graph import Dataset, describe
 from shezhire.linked_data.views import Pages, Site
 
-from .conftest import require_binary
-from .engines import RemoteEngine, start_oxigraph, start_virtuoso
+from .engines import RemoteEngine
 
 PERSONS = (  # test_parity.PERSONS
     "aduchi",
@@ -108,39 +106,28 @@ class Counted(NamedTuple):
     engine_url: str  # the engine's own query URL
 
 
-@pytest.fixture(scope="module", params=["oxigraph", "virtuoso"])
+@pytest.fixture(scope="module")
 def counted_site(
-    request: pytest.FixtureRequest,
+    published_engine: RemoteEngine,
     built_settings: Settings,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Counted]:
     """A remote-backed server reading the published build through a counting proxy."""
-    name = request.param
-    folder = tmp_path_factory.mktemp(f"pages-{name}")
-    engine: RemoteEngine
-    if name == "virtuoso":
-        require_binary("virtuoso-t", "apt-get install virtuoso-opensource")
-        engine = start_virtuoso(folder, max_rows=None)
-    else:
-        require_binary("oxigraph", "pip install 'oxigraph>=0.5,<0.6'")
-        engine = start_oxigraph(folder)
-    with engine:
-        publish(built_settings.store, engine.query_url, engine.update_url, engine.graph_store_url)
-        proxy = CountingProxy(engine.query_url)
-        settings = built_settings.model_copy(
-            update={
-                "backend": "remote",
-                "remote_query_url": proxy.url,
-                "port": 8000,  # LiveServer picks a free one
-                "store_path": folder / "unused-store",
-            }
-        )
-        try:
-            with LiveServer(settings) as server:
-                _wait_settled(server)
-                yield Counted(name, server, proxy, engine.query_url)
-        finally:
-            proxy.close()
+    proxy = CountingProxy(published_engine.query_url)
+    settings = built_settings.model_copy(
+        update={
+            "backend": "remote",
+            "remote_query_url": proxy.url,
+            "port": 8000,  # LiveServer picks a free one
+            "store_path": tmp_path_factory.mktemp("pages") / "unused-store",
+        }
+    )
+    try:
+        with LiveServer(settings) as server:
+            _wait_settled(server)
+            yield Counted(published_engine.name, server, proxy, published_engine.query_url)
+    finally:
+        proxy.close()
 
 
 def _wait_settled(server: LiveServer) -> None:
