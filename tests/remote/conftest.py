@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -45,6 +46,19 @@ def oxigraph_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Remote
     require_binary("oxigraph", "pip install 'oxigraph>=0.5,<0.6', the test extra")
     with start_oxigraph(tmp_path_factory.mktemp("oxigraph")) as engine:
         yield engine
+
+
+def remote_settings(settings: Settings, query_url: str, folder: Path) -> Settings:
+    """``settings`` for a server reading the build published at ``query_url`` (``folder``:
+    where its unused store path points)."""
+    return settings.model_copy(
+        update={
+            "backend": "remote",
+            "remote_query_url": query_url,
+            "port": 8000,  # LiveServer picks a free one
+            "store_path": folder / "unused-store",
+        }
+    )
 
 
 @pytest.fixture(scope="session", params=["oxigraph", "virtuoso"])

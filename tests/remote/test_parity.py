@@ -23,6 +23,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from shezhire.config import Settings
 from shezhire.http.testing import LiveServer
 
+from .conftest import remote_settings
 from .engines import RemoteEngine
 
 REPO = Path(__file__).resolve().parents[2]
@@ -49,13 +50,8 @@ def remote_site(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[LiveServer]:
     """A Shezhire server reading the build from a remote store it was published into."""
-    settings = built_settings.model_copy(
-        update={
-            "backend": "remote",
-            "remote_query_url": published_engine.query_url,
-            "port": 8000,  # LiveServer picks a free one
-            "store_path": tmp_path_factory.mktemp("parity") / "unused-store",
-        }
+    settings = remote_settings(
+        built_settings, published_engine.query_url, tmp_path_factory.mktemp("parity")
     )
     with LiveServer(settings) as server:
         _wait_warm(server)

@@ -25,6 +25,7 @@ from shezhire.config import Settings
 from shezhire.http.testing import LiveServer
 from shezhire.pipeline.dumps import DUMP_FORMATS, write_dump, write_dumps
 
+from .conftest import remote_settings
 from .engines import RemoteEngine
 from .test_remote_pages import CountingProxy
 
@@ -146,14 +147,7 @@ def test_trig_declares_its_prefixes_once(remote_dumps: RemoteDumps, embedded_dum
 def remote_server(
     engine: RemoteEngine, built_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
-    settings = built_settings.model_copy(
-        update={
-            "backend": "remote",
-            "remote_query_url": engine.query_url,
-            "port": 8000,  # LiveServer picks a free one
-            "store_path": tmp_path_factory.mktemp("unused") / "unused-store",
-        }
-    )
+    settings = remote_settings(built_settings, engine.query_url, tmp_path_factory.mktemp("dumps"))
     with LiveServer(settings) as server:
         yield server
 

@@ -32,6 +32,7 @@ from shezhire.http.testing import LiveServer
 from shezhire.linked_data.graph import Dataset, describe
 from shezhire.linked_data.views import Pages, Site
 
+from .conftest import remote_settings
 from .engines import RemoteEngine
 
 PERSONS = (  # test_parity.PERSONS
@@ -114,14 +115,7 @@ def counted_site(
 ) -> Iterator[Counted]:
     """A remote-backed server reading the published build through a counting proxy."""
     proxy = CountingProxy(published_engine.query_url)
-    settings = built_settings.model_copy(
-        update={
-            "backend": "remote",
-            "remote_query_url": proxy.url,
-            "port": 8000,  # LiveServer picks a free one
-            "store_path": tmp_path_factory.mktemp("pages") / "unused-store",
-        }
-    )
+    settings = remote_settings(built_settings, proxy.url, tmp_path_factory.mktemp("pages"))
     try:
         with LiveServer(settings) as server:
             _wait_settled(server)
