@@ -13,13 +13,13 @@ What it handles for every engine, measured against Virtuoso 7.2.5 and Oxigraph's
   ``typed-literal`` of an old draft, which the SPARQL 1.1 JSON parser refuses.
 * The dataset: every request names its graphs. Each build is kept in graphs of its own
   (:mod:`shezhire.backend.manifest`), so a query without a dataset of its own is sent with the
-  served build's graphs: its stored graphs as ``named-graph-uri``, and as ``default-graph-uri``
-  its union graph, or where it has none its stored graphs. A build being published, or one
-  retired, is never read, on any engine (Virtuoso's default graph without a dataset is every
-  graph it holds, its own system graphs included). A pattern read (``GRAPH ?g``, its rows
-  filtered here) names the stored graphs too, except on an engine where that costs
-  (:mod:`shezhire.backend.engines`): then the rows of other graphs are dropped here. Graph
-  names travel translated
+  served build's graphs: as ``default-graph-uri`` its union graph, or where it has none its
+  stored graphs; as ``named-graph-uri`` its stored graphs, when the query may hold a GRAPH
+  pattern. A build being published, or one retired, is never read, on any engine (Virtuoso's
+  default graph without a dataset is every graph it holds, its own system graphs included).
+  A pattern read (``GRAPH ?g`` over every graph, one index scan) keeps the build's graphs by a
+  FILTER on their prefix, or, where that costs the engine, drops the rows of other graphs
+  here (:mod:`shezhire.backend.engines`). Graph names travel translated
   (:class:`~shezhire.backend.graph_names.GraphNames`): published IRIs in a query or a dataset
   become stored ones, stored IRIs in an answer published ones.
 * Virtuoso cuts an answer at its ``ResultSetMaxRows`` with a 200, saying so only in the header
