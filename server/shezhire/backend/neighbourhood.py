@@ -35,12 +35,12 @@ graphs) whose ``query`` passes through unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from shezhire.backend.remote import Answer, RemoteStore, RemoteTruncated, Term
+from shezhire.backend.remote import RemoteStore, RemoteTruncated, Term
 from shezhire.pipeline.evidence import is_dependent
 
 # Rows of each part of a batch. Virtuoso as Debian ships it cuts an answer at 10,000 rows (and
@@ -76,13 +76,14 @@ class Neighbourhood(RemoteStore):
     ) -> None:
         super().__init__(
             remote.query_url,
-            stored=remote.names.to_stored,
             union=remote.union,
             traits=remote.traits,
             timeout_s=remote.timeout_s,
             client=remote._client,  # the same connections; closed by its owner
         )
-        self._remote = remote
+        # The build's graph names as the shared store has them (not rebuilt per page).
+        self.names = remote.names
+        self.graphs = remote.graphs
         self.incoming_cap = incoming_cap
         self.neighbours_rows = neighbours_rows
         self.frontier_nodes = frontier_nodes
@@ -103,30 +104,8 @@ class Neighbourhood(RemoteStore):
         self._owned_frontier: dict[str, ox.NamedNode] = {}
         self._asked_out: set[str] = set()  # nodes whose mentions joined the frontier
         self._asked_in: set[str] = set()
-        #: Requests sent to the remote through this object (fetches, exact patterns, queries).
-        self.round_trips = 0
 
     # -- the pyoxigraph.Store subset ---------------------------------------------------------
-
-    def query(
-        self,
-        query: str,
-        *,
-        prefixes: Mapping[str, str] | None = None,
-        base_iri: str | None = None,
-        use_default_graph_as_union: bool = False,
-        default_graph: Iterable[ox.NamedNode | ox.DefaultGraph] | None = None,
-        named_graphs: Iterable[ox.NamedNode] | None = None,
-    ) -> Answer:
-        self.round_trips += 1
-        return self._remote.query(
-            query,
-            prefixes=prefixes,
-            base_iri=base_iri,
-            use_default_graph_as_union=use_default_graph_as_union,
-            default_graph=default_graph,
-            named_graphs=named_graphs,
-        )
 
     def quads_for_pattern(
         self,
@@ -141,15 +120,14 @@ class Neighbourhood(RemoteStore):
             return iter(())  # what the remote answers, without asking it
         if isinstance(subject, ox.BlankNode) or isinstance(object, ox.BlankNode):
             # A blank node's label is not the remote's: it answers nothing, without a request.
-            return self._remote.quads_for_pattern(subject, predicate, object, graph_name)
+            return super().quads_for_pattern(subject, predicate, object, graph_name)
         quads: list[ox.Quad] | None = None
         if isinstance(subject, ox.NamedNode):
             quads = self._subject(subject)
         elif subject is None and isinstance(object, ox.NamedNode):
             quads = self._object(object)
         if quads is None:
-            self.round_trips += 1
-            answer = self._remote.quads_for_pattern(subject, predicate, object, graph_name)
+            answer = super().quads_for_pattern(subject, predicate, object, graph_name)
             if subject is None and isinstance(object, ox.NamedNode):
                 return self._pointing(answer)
             return answer
@@ -328,7 +306,7 @@ class Neighbourhood(RemoteStore):
         of other graphs that the engine is left to return count: the limit cuts the remote's answer,
         before they are dropped; RemoteStore.graph_filter keeps them out inside each part)."""
         branches = []
-        keep = self._remote.graph_filter("?g")  # inside each part: its LIMIT counts kept rows
+        keep = self.graph_filter("?g")  # inside each part: its LIMIT counts kept rows
         for name, part in parts.items():
             limit = f" LIMIT {part.limit}" if part.limit is not None else ""
             branches.append(
@@ -336,8 +314,7 @@ class Neighbourhood(RemoteStore):
                 f'BIND("{name}" AS ?k) }}'
             )
         text = "SELECT ?k ?s ?p ?o ?g WHERE {\n" + "\nUNION\n".join(branches) + "\n}"
-        self.round_trips += 1
-        answer = self._remote.select_quads(text)
+        answer = self.select_quads(text)
         assert isinstance(answer, ox.QuerySolutions)
         rows: dict[str, list[ox.Quad]] = {name: [] for name in parts}
         counts = dict.fromkeys(parts, 0)

@@ -48,7 +48,7 @@ import pyoxigraph as ox
 from shezhire.backend.interface import GraphStore
 from shezhire.backend.location import is_remote, open_store
 from shezhire.backend.outbound import allow_only
-from shezhire.backend.remote import RemoteError, RemoteQueryError, RemoteTruncated
+from shezhire.backend.remote import RemoteError, RemoteQueryError, RemoteStore, RemoteTruncated
 from shezhire.http import query_guard, wire
 from shezhire.http.formats import (
     GRAPH_MEDIA,
@@ -202,8 +202,11 @@ def run_job(store: GraphStore, job: wire.Job, sock: socket.socket) -> None:
         kwargs: dict[str, Any] = {"base_iri": job.base_iri}
         if job.default_graphs is None and job.named_graphs is None:
             # pyoxigraph's union flag overrides a query's own FROM (measured): set it only
-            # for a query that names no dataset.
-            if not query_guard.names_dataset(job.query, job.base_iri):
+            # for a query that names no dataset. (A RemoteStore ignores the flag and reads
+            # the query's FROM itself: no parse here for it.)
+            if isinstance(store, RemoteStore) or not query_guard.names_dataset(
+                job.query, job.base_iri
+            ):
                 kwargs["use_default_graph_as_union"] = True
         else:
             kwargs["default_graph"] = [ox.NamedNode(g) for g in job.default_graphs or ()]
